@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian 12 machine (as root) to run and test fastpath from this clone.
+# Idempotent: each step checks first, so a second run changes nothing and takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: the dataplane's toolchain, the lab's tools, and what the tests drive.
+APT_PACKAGES=(
+  clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev liburing-dev bpftool xdp-tools
+  ethtool iproute2 procps iputils-ping debootstrap systemd-container openssh-client
+  python3-venv iperf3 chromium jq git
+)
+# ansible.posix and community.general come from this release of the `ansible` wheel on PyPI,
+# because Ansible Galaxy is out of reach; 12.x is the release built for ansible-core 2.19.
+ANSIBLE_BUNDLE_VERSION=12.3.0
+COLLECTIONS=(ansible/posix community/general)
+
+step() { printf '==> %s\n' "$*"; }
+
+[ "$(id -u)" -eq 0 ] || { echo "setup: run as root (it installs Debian packages)" >&2; exit 2; }
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "Installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  step "Debian packages present"
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  step "Creating the virtual environment .venv/"
+  "$PY" -m venv .venv
+fi
+# Reinstall only when pyproject.toml changed since the last install.
+stamp=.venv/.fastpath-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  step "Installing Python packages into .venv/"
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e '.[test]'
+  touch "$stamp"
+else
+  step "Python packages present"
+fi
+
+dest=collections/ansible_collections
+need=0
+for c in "${COLLECTIONS[@]}"; do [ -f "$dest/$c/MANIFEST.json" ] || need=1; done
+if [ $need -eq 1 ]; then
+  step "Unpacking ${COLLECTIONS[*]} from ansible==$ANSIBLE_BUNDLE_VERSION (PyPI)"
+  mkdir -p .deps
+  wheel=$(ls .deps/ansible-"$ANSIBLE_BUNDLE_VERSION"-*.whl 2>/dev/null | head -1 || true)
+  if [ -z "$wheel" ]; then
+    .venv/bin/pip download -q --no-deps -d .deps "ansible==$ANSIBLE_BUNDLE_VERSION"
+    wheel=$(ls .deps/ansible-"$ANSIBLE_BUNDLE_VERSION"-*.whl | head -1)
+  fi
+  tmp=$(mktemp -d)
+  # Extract only the collections we use, not the whole 470 MB bundle.
+  .venv/bin/python - "$wheel" "$tmp" "${COLLECTIONS[@]}" <<'PY'
+import sys, zipfile
+wheel, out, *colls = sys.argv[1:]
+prefixes = tuple(f"ansible_collections/{c}/" for c in colls)
+with zipfile.ZipFile(wheel) as z:
+    z.extractall(out, [n for n in z.namelist() if n.startswith(prefixes)])
+PY
+  for c in "${COLLECTIONS[@]}"; do
+    rm -rf "${dest:?}/$c"; mkdir -p "$(dirname "$dest/$c")"
+    cp -a "$tmp/ansible_collections/$c" "$dest/$c"
+  done
+  rm -rf "$tmp"
+else
+  step "Collections ${COLLECTIONS[*]} present"
+fi
+step "Setup complete"
