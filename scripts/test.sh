@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Run every test stage in order; stop at the first that fails, with a non-zero exit.
+# Usage: scripts/test.sh [stage ...]   stages: lint unit native integration molecule (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=$PWD/.venv/bin
+export PATH=$BIN:$PATH ANSIBLE_CONFIG=$PWD/ansible.cfg
+STAGES=("$@")
+[ ${#STAGES[@]} -gt 0 ] || STAGES=(lint unit native integration molecule)
+
+# pytest exits 5 when it collected nothing: that is a failure here, never a pass.
+run_pytest() { "$BIN/pytest" "$@"; }
+
+# Whatever a stage leaves up when it fails, the lab instances the tests use are brought down.
+cleanup() { for i in 1 2; do "$BIN/fastpath" lab down --instance "$i" >/dev/null 2>&1 || true; done; }
+trap cleanup EXIT
+
+stage_lint() {
+  ruff check .
+  ansible-lint --profile production
+}
+stage_unit() { run_pytest -q tests/unit; }
+stage_native() { make -C native test; }
+stage_integration() {
+  "$BIN/fastpath" lab image
+  run_pytest -q -m lab tests/integration
+}
+stage_molecule() {
+  "$BIN/fastpath" lab image
+  for scenario in molecule/*/; do
+    scenario=$(basename "$scenario")
+    echo "==> molecule test -s $scenario"
+    (cd molecule/.. && FASTPATH_LAB_INSTANCE=1 molecule test -s "$scenario")
+  done
+}
+
+for s in "${STAGES[@]}"; do
+  declare -F "stage_$s" >/dev/null || { echo "test.sh: unknown stage '$s'" >&2; exit 2; }
+  echo "==> [$s] $(date +%T)"
+  start=$SECONDS
+  "stage_$s"
+  echo "==> [$s] passed in $((SECONDS - start)) s"
+done
+echo "==> all stages passed: ${STAGES[*]}"
