@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 
-
 def preflight_summary(kernel: dict, cpu: dict, nic: dict) -> dict:
     """One compact fact per host: kernel, io_uring, XDP, CPUs and each NIC's queue counts."""
     cpus = cpu.get("cpus", {})
@@ -35,7 +34,10 @@ def preflight_summary(kernel: dict, cpu: dict, nic: dict) -> dict:
 
 def preflight_table(hostvars, hosts) -> list[str]:
     """A one-screen table: a line per host with its verdict and, for failures, the reason."""
-    header = f"{'host':<14} {'result':<11} {'kernel':<20} {'cpus':>4}  {'io_uring':<8} {'xdp':<4} nics (rx/tx queues)"
+    header = (
+        f"{'host':<14} {'result':<11} {'kernel':<20} {'cpus':>4}  {'io_uring':<8} {'xdp':<4} "
+        "nics (rx/tx queues)"
+    )
     lines = [header, "-" * len(header)]
     for host in hosts:
         hv = hostvars[host]
@@ -44,7 +46,9 @@ def preflight_table(hostvars, hosts) -> list[str]:
             lines.append(f"{host:<14} {'UNREACHABLE':<11} (no facts: see the error above for this host)")
             continue
         result = "ok" if hv.get("fastpath_preflight_ok") else "FAILED"
-        nics = ", ".join(f"{n['name']}[{n['driver']}] {n['rx_queues']}/{n['tx_queues']}" for n in summary["nics"])
+        nics = ", ".join(
+            f"{n['name']}[{n['driver']}] {n['rx_queues']}/{n['tx_queues']}" for n in summary["nics"]
+        )
         lines.append(
             f"{host:<14} {result:<11} {summary['kernel'] or '?':<20} {summary['cpu_count'] or '?':>4}  "
             f"{_yes(summary['io_uring']):<8} {_yes(summary['xdp']):<4} {nics or 'none'}"

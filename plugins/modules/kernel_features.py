@@ -82,6 +82,7 @@ systemd_pid1:
 import os  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
 from ansible_collections.fastpath.host.plugins.module_utils.kernel_features import (  # noqa: E402
     features_by_version,
     parse_release,

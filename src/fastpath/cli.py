@@ -9,6 +9,7 @@ import sys
 # subcommand -> module with `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS = {
     "lab": ("fastpath.lab.cli", "bring the built-in lab fleet up, down, or show its status"),
+    "run": ("fastpath.run_cli", "run site.yml or one stage and print a per-host summary"),
 }
 
 

@@ -53,7 +53,13 @@ def test_format_mask_matches_kernel_bitmap_string(cpus, nr, mask):
 
 @pytest.mark.parametrize(
     ("mask", "cpus"),
-    [("0", set()), ("3", {0, 1}), ("0x10", {4}), ("ff,00000000", set(range(32, 40))), ("00000001,00000000,00000000", {64})],
+    [
+        ("0", set()),
+        ("3", {0, 1}),
+        ("0x10", {4}),
+        ("ff,00000000", set(range(32, 40))),
+        ("00000001,00000000,00000000", {64}),
+    ],
 )
 def test_parse_mask(mask, cpus):
     assert parse_mask(mask) == cpus

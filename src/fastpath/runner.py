@@ -1,0 +1,140 @@
+"""Run site.yml or one stage through ansible-runner and summarise the run from its events.
+
+The summary is built from the runner's event stream rather than by parsing Ansible's text output, so
+it stays right whatever stdout callback the operator configures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+STAGES = ("preflight", "tune", "deploy", "smoke", "report", "restore", "autotune")
+
+
+@dataclasses.dataclass
+class HostResult:
+    ok: int = 0
+    changed: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    skipped: int = 0
+    failures: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class RunSummary:
+    status: str = "unknown"
+    rc: int | None = None
+    hosts: dict[str, HostResult] = dataclasses.field(default_factory=dict)
+    # play name -> number of tasks that reported changed in it, over all hosts
+    changed_by_play: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def host(self, name: str) -> HostResult:
+        return self.hosts.setdefault(name, HostResult())
+
+    def add_event(self, event: dict) -> None:
+        """Fold one ansible-runner event into the summary."""
+        kind = event.get("event", "")
+        data = event.get("event_data") or {}
+        host = data.get("host")
+        if kind == "runner_on_ok" and host:
+            if (data.get("res") or {}).get("changed"):
+                play = data.get("play", "")
+                self.changed_by_play[play] = self.changed_by_play.get(play, 0) + 1
+        elif kind in ("runner_on_failed", "runner_on_unreachable") and host and not data.get("ignore_errors"):
+            msg = (data.get("res") or {}).get("msg") or "failed"
+            self.host(host).failures.append(f"{data.get('task', '?')}: {str(msg).strip()}")
+        elif kind == "playbook_on_stats":
+            for field, key in (("ok", "ok"), ("changed", "changed"), ("failed", "failures"),
+                               ("unreachable", "dark"), ("skipped", "skipped")):
+                for name, count in (data.get(key) or {}).items():
+                    setattr(self.host(name), field, getattr(self.host(name), field) + count)
+
+    @property
+    def failed_hosts(self) -> list[str]:
+        return sorted(h for h, r in self.hosts.items() if r.failed or r.unreachable)
+
+    def table(self) -> str:
+        """A fixed-width table: one line per host, then the reason for each failure."""
+        head = f"{'host':<16} {'ok':>4} {'changed':>8} {'failed':>7} {'unreachable':>12}  result"
+        lines = [head, "-" * len(head)]
+        for name in sorted(self.hosts):
+            r = self.hosts[name]
+            verdict = "UNREACHABLE" if r.unreachable else "FAILED" if r.failed else "ok"
+            lines.append(f"{name:<16} {r.ok:>4} {r.changed:>8} {r.failed:>7} {r.unreachable:>12}  {verdict}")
+        for name in self.failed_hosts:
+            for failure in self.hosts[name].failures[-3:]:
+                lines.append(f"  {name}: {failure}")
+        return "\n".join(lines)
+
+
+def playbook_for(stage: str) -> str:
+    if stage == "site":
+        return "site.yml"
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}: choose site or one of {', '.join(STAGES)}")
+    path = f"playbooks/{stage}.yml"
+    if not (REPO / path).is_file():
+        raise ValueError(f"stage {stage!r} has no playbook yet ({path} is missing)")
+    return path
+
+
+def run(
+    stage: str = "site",
+    inventory: str | None = None,
+    extravars: dict | None = None,
+    limit: str | None = None,
+    check: bool = False,
+    diff: bool = False,
+    quiet: bool = False,
+    artifact_dir: str | None = None,
+) -> RunSummary:
+    """Run a stage (or the whole site.yml) with ansible-runner; return the summary of its events."""
+    import ansible_runner  # imported here so `fastpath lab` works without it loaded
+
+    playbook = playbook_for(stage)
+    summary = RunSummary()
+    cmdline = []
+    if check:
+        cmdline.append("--check")
+    if diff:
+        cmdline.append("--diff")
+    private_dir = artifact_dir or tempfile.mkdtemp(prefix="fastpath-run-")
+    result = ansible_runner.run(
+        private_data_dir=private_dir,
+        project_dir=str(REPO),
+        playbook=playbook,
+        inventory=_inventory_arg(inventory),
+        extravars=extravars or {},
+        limit=limit,
+        cmdline=" ".join(cmdline) or None,
+        envvars={
+            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+            # the ansible-playbook of this interpreter's environment, activated or not
+            "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
+            **_passthrough_env(),
+        },
+        event_handler=lambda e: summary.add_event(e) or True,
+        quiet=quiet,
+    )
+    summary.status, summary.rc = result.status, result.rc
+    return summary
+
+
+def _inventory_arg(inventory: str | None) -> str:
+    """A path is made absolute (the runner changes directory); a host list ("a,b,") passes as is."""
+    if inventory is None:
+        return str(REPO / "inventories/lab")
+    if "," in inventory and not Path(inventory).exists():
+        return inventory
+    return str(Path(inventory).resolve())
+
+
+def _passthrough_env() -> dict:
+    """Variables our own plugins read (e.g. which lab instance) reach the playbook's environment."""
+    return {k: v for k, v in os.environ.items() if k.startswith("FASTPATH_")}
