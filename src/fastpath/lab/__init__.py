@@ -1,0 +1,1 @@
+"""The built-in lab fleet: Debian 12 hosts booted with systemd-nspawn inside network namespaces."""

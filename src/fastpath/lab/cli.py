@@ -1,0 +1,94 @@
+"""`fastpath lab image|up|down|status`: build the lab image and manage the lab fleet."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import fleet
+from .errors import EXIT_USAGE, LabError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="lab_command", required=True)
+    image = sub.add_parser("image", help="build the cached Debian 12 image lab hosts boot from")
+    image.add_argument("--rebuild", action="store_true", help="build again even if the image is cached")
+    instance_help = (f"which lab, 0-{fleet.MAX_INSTANCE}: subnet 198.18.N.0/24 "
+                     f"(default: ${fleet.INSTANCE_ENV} or 0)")
+    up = sub.add_parser("up", help="bring the lab fleet up (hosts already up are left alone)")
+    up.add_argument("--size", type=int, default=fleet.DEFAULT_SIZE,
+                    help=f"number of hosts, 1-{fleet.MAX_SIZE} (default {fleet.DEFAULT_SIZE})")
+    up.add_argument("--timeout", type=float, default=90, help="seconds to wait for sshd on the hosts")
+    down = sub.add_parser("down", help="remove every host, veth, bridge, namespace and mount of the lab")
+    status = sub.add_parser("status", help="show each host: address, PID, systemd state, ssh")
+    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    for p in (up, down, status):
+        p.add_argument("--instance", type=int, default=None, help=instance_help)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _dispatch(args)
+    except LabError as err:
+        print(f"fastpath lab: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("fastpath lab: interrupted; `fastpath lab down` cleans up whatever was started",
+              file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from . import image, lab
+
+    if args.lab_command == "image":
+        in_use = [str(n) for n in range(fleet.MAX_INSTANCE + 1) if _uses_current_image(n)]
+        image.build(rebuild=args.rebuild, in_use=in_use)
+        return 0
+    instance = fleet.instance_from_env() if args.instance is None else fleet.validate_instance(args.instance)
+    if args.lab_command == "up":
+        if args.timeout <= 0:
+            raise LabError(f"--timeout must be positive, got {args.timeout}", EXIT_USAGE)
+        lab.up(args.size, instance, args.timeout)
+        _print_table(lab.status(instance))
+        return 0
+    if args.lab_command == "down":
+        removed = lab.down(instance)
+        print(f"lab instance {instance} is down" + (f" ({len(removed)} hosts removed)" if removed else ""))
+        return 0
+    if args.lab_command == "status":
+        records = lab.status(instance)
+        if args.json:
+            print(json.dumps({"instance": instance, "hosts": records}, indent=2))
+        else:
+            _print_table(records)
+        return 0
+    raise LabError(f"unknown lab command {args.lab_command!r}", EXIT_USAGE)
+
+
+def _uses_current_image(instance: int) -> bool:
+    from . import image
+    from .state import load
+
+    try:
+        state = load(instance)
+    except LabError:
+        return False
+    return state is not None and state.image == str(image.image_dir())
+
+
+def _print_table(records: list[dict]) -> None:
+    header = ("HOST", "GROUP", "ADDRESS", "NETNS", "PID", "RUNNING", "SYSTEMD", "SSH")
+    rows = [header] + [(r["name"], r["group"], r["address"], r["netns"], str(r["pid"] or "-"),
+                        "yes" if r["running"] else "no", r["systemd"] or "-", "yes" if r["ssh"] else "no")
+                       for r in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    for r in records:
+        for problem in r["problems"]:
+            if problem != "lab is down":
+                print(f"{r['name']}: {problem}")
+    if records and records[0]["problems"] == ["lab is down"]:
+        print("the lab is down; `fastpath lab up` brings it up")
