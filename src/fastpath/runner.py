@@ -95,9 +95,26 @@ def run(
     artifact_dir: str | None = None,
 ) -> RunSummary:
     """Run a stage (or the whole site.yml) with ansible-runner; return the summary of its events."""
+    return run_playbook(
+        REPO, playbook_for(stage), inventory=_inventory_arg(inventory), extravars=extravars, limit=limit,
+        check=check, diff=diff, quiet=quiet, artifact_dir=artifact_dir,
+    )
+
+
+def run_playbook(
+    project_dir: Path,
+    playbook: str,
+    inventory: str,
+    extravars: dict | None = None,
+    limit: str | None = None,
+    check: bool = False,
+    diff: bool = False,
+    quiet: bool = False,
+    artifact_dir: str | None = None,
+) -> RunSummary:
+    """Run one playbook of `project_dir` with ansible-runner and fold its events into a summary."""
     import ansible_runner  # imported here so `fastpath lab` works without it loaded
 
-    playbook = playbook_for(stage)
     summary = RunSummary()
     cmdline = []
     if check:
@@ -107,9 +124,9 @@ def run(
     private_dir = artifact_dir or tempfile.mkdtemp(prefix="fastpath-run-")
     result = ansible_runner.run(
         private_data_dir=private_dir,
-        project_dir=str(REPO),
+        project_dir=str(project_dir),
         playbook=playbook,
-        inventory=_inventory_arg(inventory),
+        inventory=inventory,
         extravars=extravars or {},
         limit=limit,
         cmdline=" ".join(cmdline) or None,
