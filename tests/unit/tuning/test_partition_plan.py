@@ -2,11 +2,12 @@
 host, this machine's virtio NIC and a two-node VM; then its invariants over many shapes."""
 
 import pytest
-from ansible_collections.fastpath.host.plugins.module_utils.cpulist import parse_cpulist
-from ansible_collections.fastpath.host.plugins.module_utils.partition import PlanError, plan_partition
 from hosts import cpus, gve, veth, virtio
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from ansible_collections.fastpath.host.plugins.module_utils.cpulist import parse_cpulist
+from ansible_collections.fastpath.host.plugins.module_utils.partition import PlanError, plan_partition
 
 
 def sets(plan):
