@@ -43,8 +43,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from . import image, lab
 
     if args.lab_command == "image":
-        in_use = [str(n) for n in range(fleet.MAX_INSTANCE + 1) if _uses_current_image(n)]
-        image.build(rebuild=args.rebuild, in_use=in_use)
+        image.build(rebuild=args.rebuild, in_use=_images_in_use())
         return 0
     instance = fleet.instance_from_env() if args.instance is None else fleet.validate_instance(args.instance)
     if args.lab_command == "up":
@@ -67,15 +66,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise LabError(f"unknown lab command {args.lab_command!r}", EXIT_USAGE)
 
 
-def _uses_current_image(instance: int) -> bool:
-    from . import image
+def _images_in_use() -> dict[str, list[int]]:
+    """Image directory -> the lab instances whose hosts run on it."""
     from .state import load
 
-    try:
-        state = load(instance)
-    except LabError:
-        return False
-    return state is not None and state.image == str(image.image_dir())
+    users: dict[str, list[int]] = {}
+    for instance in range(fleet.MAX_INSTANCE + 1):
+        try:
+            state = load(instance)
+        except LabError:
+            continue
+        for image in {hs.image or state.image for hs in state.hosts.values()} if state else ():
+            users.setdefault(image, []).append(instance)
+    return users
 
 
 def _print_table(records: list[dict]) -> None:

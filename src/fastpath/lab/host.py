@@ -51,7 +51,7 @@ def write_hosts_file(root: Path, fleet_hosts: list[HostSpec]) -> None:
     (root / "etc/hosts").write_text("\n".join(lines) + "\n")
 
 
-def boot(spec: HostSpec, root: Path) -> HostState:
+def boot(spec: HostSpec, root: Path, root_image: Path) -> HostState:
     """Start systemd-nspawn for the host in its own session; return its state with PID and start time."""
     log = host_dir(spec.instance, spec.name) / "console.log"
     argv = ["nsenter", f"--net={net.NETNS_DIR / spec.netns}", "systemd-nspawn", *NSPAWN_FLAGS,
@@ -62,6 +62,7 @@ def boot(spec: HostSpec, root: Path) -> HostState:
     started = procs.start_time(proc.pid)
     hs = HostState.from_spec(spec)
     hs.pid, hs.pid_start, hs.root, hs.console_log = proc.pid, started, str(root), str(log)
+    hs.image = str(root_image)
     if not started:
         raise LabError(f"{spec.name}: systemd-nspawn exited at once; see {console_tail(log)}", EXIT_BOOT)
     return hs

@@ -51,6 +51,25 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UseDNS no
 """
+# systemd does not mount bpffs inside a container and refuses a .mount unit for an API file system
+# ("Cannot create mount unit for API file system /sys/fs/bpf"), so a oneshot service mounts it:
+# XDP programs pin their maps there.
+BPFFS_SERVICE = "fastpath-bpffs.service"
+BPFFS_UNIT = """\
+[Unit]
+Description=Mount the BPF file system, where fastpath pins its XDP maps
+DefaultDependencies=no
+ConditionPathIsMountPoint=!/sys/fs/bpf
+Before=sysinit.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/mount -t bpf -o nosuid,nodev,noexec,mode=700 bpf /sys/fs/bpf
+
+[Install]
+WantedBy=sysinit.target
+"""
 # Bump when the build steps change in a way the package list does not show.
 RECIPE_FORMAT = 1
 
@@ -77,7 +96,7 @@ def recipe(mirror: str) -> dict:
     return {
         "format": RECIPE_FORMAT, "suite": SUITE, "variant": "minbase", "mirror": mirror,
         "packages": sorted(PACKAGES), "masked": sorted(MASKED_UNITS), "disabled": sorted(DISABLED_UNITS),
-        "sshd_config": SSHD_CONFIG,
+        "sshd_config": SSHD_CONFIG, "bpffs_unit": BPFFS_UNIT,
     }
 
 
@@ -122,6 +141,8 @@ def _configure(root: Path, mirror: str) -> None:
     """Set the image up for life as a lab host (units masked, sshd, an unset machine id)."""
     _in_chroot(root, ["systemctl", "mask", *MASKED_UNITS])
     _in_chroot(root, ["systemctl", "disable", *DISABLED_UNITS])
+    _write(root / "etc/systemd/system" / BPFFS_SERVICE, BPFFS_UNIT)
+    _in_chroot(root, ["systemctl", "enable", BPFFS_SERVICE])
     _write(root / "etc/ssh/sshd_config.d/fastpath-lab.conf", SSHD_CONFIG)
     for key in (root / "etc/ssh").glob("ssh_host_*"):
         key.unlink()  # each host gets its own keys when it is made
@@ -133,8 +154,13 @@ def _configure(root: Path, mirror: str) -> None:
     _in_chroot(root, ["apt-get", "clean"])
 
 
-def build(rebuild: bool = False, in_use: list[str] | None = None) -> Path:
-    """Build the image for the current recipe unless it is cached; return its directory."""
+def build(rebuild: bool = False, in_use: dict[str, list[int]] | None = None) -> Path:
+    """Build the image for the current recipe unless it is cached; return its directory.
+
+    in_use maps image directories to the lab instances running on them: those are never replaced
+    or pruned under a running host.
+    """
+    in_use = in_use or {}
     mirror = apt_mirror()
     rec = recipe(mirror)
     final = paths.IMAGE_CACHE / recipe_hash(rec)
@@ -144,8 +170,9 @@ def build(rebuild: bool = False, in_use: list[str] | None = None) -> Path:
         if final.exists() and not rebuild:
             print(f"lab image {final} is ready (cached)", flush=True)
             return final
-        if final.exists() and in_use:
-            raise LabError(f"cannot rebuild {final}: lab instance(s) {', '.join(in_use)} run on it; "
+        if final.exists() and str(final) in in_use:
+            users = ", ".join(map(str, in_use[str(final)]))
+            raise LabError(f"cannot rebuild {final}: lab instance(s) {users} run on it; "
                            "take them down first with `fastpath lab down --instance N`", EXIT_USAGE)
         work = Path(tempfile.mkdtemp(prefix=f".build-{final.name}-", dir=paths.IMAGE_CACHE))
         work.chmod(0o755)
@@ -161,8 +188,17 @@ def build(rebuild: bool = False, in_use: list[str] | None = None) -> Path:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
+        _prune(final, in_use)
     print(f"lab image {final} is ready", flush=True)
     return final
+
+
+def _prune(keep: Path, in_use: dict[str, list[int]]) -> None:
+    """Remove images of older recipes that no lab instance runs on (each is close to 1 GB)."""
+    for old in paths.IMAGE_CACHE.iterdir():
+        if re.fullmatch(r"[0-9a-f]{12}", old.name) and old != keep and str(old) not in in_use:
+            print(f"removing the image of an older recipe: {old}", flush=True)
+            shutil.rmtree(old)
 
 
 def _build_into(work: Path, rec: dict, mirror: str) -> None:

@@ -43,7 +43,10 @@ def up(size: int, instance: int, timeout: float = 90) -> LabState:
     ssh.ensure_keypair()
     with locked(instance):
         state = _load_or_recover(instance)
+        old_image = state.image
         state.size, state.image = size, str(lower.parent)
+        for hs in state.hosts.values():
+            hs.image = hs.image or old_image  # state written before images were recorded per host
         wanted = fleet.plan(size, instance)
         for name in sorted(set(state.hosts) - {s.name for s in wanted}):
             print(f"{name}: beyond size {size}, removing", flush=True)
@@ -57,6 +60,9 @@ def up(size: int, instance: int, timeout: float = 90) -> LabState:
                 trouble = host.problems(recorded)
                 if not trouble:
                     print(f"{spec.name}: already up ({spec.address}), left alone", flush=True)
+                    if (recorded.image or state.image) != str(lower.parent):
+                        print(f"{spec.name}: runs on an older image; `fastpath lab down` and `up` again "
+                              "to move it to the new one", flush=True)
                     host.write_hosts_file(host.host_dir(instance, spec.name) / "root", wanted)
                     continue
                 print(f"{spec.name}: half up ({'; '.join(trouble)}); cleaning it and starting again",
@@ -72,7 +78,7 @@ def up(size: int, instance: int, timeout: float = 90) -> LabState:
             print(f"{spec.name}: starting ({spec.group}, {spec.address})", flush=True)
             net.create_host_net(spec)
             root = host.prepare_root(spec, lower, wanted)
-            hs = host.boot(spec, root)
+            hs = host.boot(spec, root, lower.parent)
             state.hosts[spec.name] = hs
             save_state(state)
             booting.append(hs)

@@ -31,6 +31,8 @@ class HostState:
     pid_start: int = 0
     root: str = ""
     console_log: str = ""
+    # The image directory the host's overlay sits on: never pruned or rebuilt while the host runs.
+    image: str = ""
 
     @classmethod
     def from_spec(cls, spec: HostSpec) -> HostState:
