@@ -16,10 +16,15 @@ from ansible_collections.fastpath.host.plugins.module_utils.cpulist import (
     parse_cpulist,
     parse_mask,
 )
+from ansible_collections.fastpath.host.plugins.module_utils.ethtool_set import (
+    EthtoolError,
+    apply_group,
+    differences,
+    read_group,
+)
 from ansible_collections.fastpath.host.plugins.module_utils.settings import read_text, write_text
 
 ORDER = ("ethtool", "sysfs", "irq_affinity", "sysctl", "file", "service")
-_ETHTOOL_SET = {"channels": "-L", "rings": "-G", "coalesce": "-C"}
 
 
 def path_of(kind: str, key: str, root: str = "/") -> str:
@@ -149,25 +154,25 @@ def _show_service(state: dict) -> str:
     return f"{'enabled' if state['enabled'] else 'disabled'}, {'active' if state['active'] else 'inactive'}"
 
 
-def _ethtool(entry, result, _root, check_mode, run) -> None:
-    ifname, what = entry["key"].split("/", 1)
-    want = {k: int(v) for k, v in entry["value"].items()}
+def _ethtool(entry, result, root, check_mode, run) -> None:
+    ifname, group = entry["key"].split("/", 1)
+    want = {k: v for k, v in entry["value"].items() if v is not None}
     result["after"] = " ".join(f"{k} {v}" for k, v in sorted(want.items()))
-    if not os.path.isdir(os.path.join(_root, "sys/class/net", ifname)):
+    if not os.path.isdir(os.path.join(root, "sys/class/net", ifname)):
         result.update(status="skipped", reason=f"interface {ifname} no longer exists")
         return
-    if check_mode:
-        result["status"] = "changed"  # ethtool prints no machine-readable current state to compare
+    try:
+        current = read_group(run, ifname, group)
+        result["before"] = " ".join(f"{k} {current.get(k)}" for k in sorted(want))
+        if not differences(current, want):
+            result["status"] = "ok"
+            return
+        if not check_mode:
+            apply_group(run, ifname, group, want)
+    except EthtoolError as e:
+        result.update(status="failed", reason=str(e))
         return
-    argv = ["ethtool", _ETHTOOL_SET[what], ifname] + [str(x) for kv in sorted(want.items()) for x in kv]
-    rc, _out, err = run(argv)
-    # ethtool exits 80 (or says "unmodified") when nothing differs: that is not a change.
-    if rc == 80 or "unmodified" in err:
-        result["status"] = "ok"
-    elif rc != 0:
-        result.update(status="failed", reason=f"{' '.join(argv)}: {err.strip()}")
-    else:
-        result["status"] = "changed"
+    result["status"] = "changed"
 
 
 _RESTORERS = {
