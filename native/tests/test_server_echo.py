@@ -1,0 +1,76 @@
+"""Echo mode: every input answered with a state message of the same size, fields echoed, REPLY set."""
+
+import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from test_server_support import PORT, exchange, running_server, worker_cpus
+
+from fastpath import wire
+
+
+def _requests(n: int, type_: int = wire.Type.INPUT) -> list[bytes]:
+    return [wire.packet(type_, session_id=1000 + i, seq=i, payload=bytes([i % 256]) * (i % 40),
+                        send_ts_ns=123_456_789_000 + i) for i in range(n)]
+
+
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+def test_each_input_is_answered_by_a_state_reply_of_the_same_size(netns_pair, family):
+    srv, cli = netns_pair.server, netns_pair.client
+    addr = srv.ipv4 if family == "ipv4" else srv.ipv6
+    requests = _requests(50)
+    with running_server(srv, listen_address=addr) as server:
+        replies = exchange(cli, (addr, PORT), requests)
+        stats = server.stats()
+
+    assert len(replies) == len(requests)
+    by_seq = {wire.Header.unpack(r).seq: r for r in replies}
+    for req in requests:
+        q = wire.Header.unpack(req)
+        reply = by_seq[q.seq]
+        r = wire.Header.unpack(reply)
+        assert len(reply) <= len(req)  # never larger than the request (no amplification)
+        assert r.type == wire.Type.STATE
+        assert r.flags & wire.Flag.REPLY
+        assert not r.flags & wire.Flag.XDP  # made by user space, not the XDP program
+        assert (r.session_id, r.seq, r.send_ts_ns, r.payload_len) == (
+            q.session_id, q.seq, q.send_ts_ns, q.payload_len)
+        assert reply[wire.HDR_LEN:] == req[wire.HDR_LEN:]
+    assert stats["totals"]["rx_packets"] == stats["totals"]["tx_packets"] == len(requests)
+    assert stats["totals"]["rx_bytes"] == sum(map(len, requests))
+    assert sum(stats["totals"]["drops"].values()) == 0
+
+
+def test_ping_is_answered_with_pong_when_xdp_is_off(netns_pair):
+    srv, cli = netns_pair.server, netns_pair.client
+    with running_server(srv) as server:
+        replies = exchange(cli, (srv.ipv4, PORT), _requests(5, wire.Type.PING))
+        assert server.stats()["xdp_mode"] == "off"
+    assert len(replies) == 5
+    assert {wire.Header.unpack(r).type for r in replies} == {wire.Type.PONG}
+
+
+def test_a_backlog_is_answered_in_batches_of_at_most_batch_sends(netns_pair):
+    """Stop the server, let a backlog build in its socket, resume it: all answered, sent in batches."""
+    srv, cli = netns_pair.server, netns_pair.client
+    n, batch = 3000, 64
+    requests = [wire.packet(wire.Type.INPUT, session_id=7, seq=i, payload=b"s" * 64) for i in range(n)]
+    with running_server(srv, workers=worker_cpus(1), batch=batch) as server:
+        os.kill(server.proc.pid, signal.SIGSTOP)
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                pending = pool.submit(exchange, cli, (srv.ipv4, PORT), requests, timeout=3)
+                time.sleep(1.0)  # the client sends all 3000 well within this
+                os.kill(server.proc.pid, signal.SIGCONT)
+                replies = pending.result()
+        finally:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        total = server.stats()["totals"]
+    assert len(replies) == n
+    assert sorted(wire.Header.unpack(r).seq for r in replies) == list(range(n))
+    assert total["tx_packets"] == total["sends_submitted"] == n
+    assert total["mean_batch"] == pytest.approx(n / total["send_batches"], abs=0.01)
+    # The backlog arrives as a flood of completions: sends leave many per submit, never more than batch.
+    assert 8 <= total["mean_batch"] <= batch
