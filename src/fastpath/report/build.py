@@ -1,0 +1,73 @@
+"""Render a run directory: hosts/<host>.prom for every hosts/<host>.json, then index.html."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastpath.report.compare import compare_hosts
+from fastpath.report.errors import ReportError
+from fastpath.report.page import render_page
+from fastpath.report.rundir import PREVIOUS, load_hosts, resolve_compare
+from fastpath.report.textfile import render_textfile
+
+
+@dataclass
+class BuildResult:
+    run_dir: str
+    index: str
+    textfiles: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+    compared_with: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` in one step, so node_exporter never reads a half-written textfile."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def build_run(run_dir: Path, compare: str | None = None, missing: list[str] | None = None) -> BuildResult:
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ReportError(f"run directory {run_dir} does not exist")
+    hosts = load_hosts(run_dir)
+    result = BuildResult(run_dir=str(run_dir), index=str(run_dir / "index.html"))
+    for path, doc in hosts:
+        prom = path.with_suffix(".prom")
+        write_atomically(prom, render_textfile(doc))
+        result.textfiles.append(str(prom))
+        result.hosts.append(doc.host)
+    compare_dir = resolve_compare(run_dir, compare)
+    diffs = None
+    if compare_dir is not None:
+        result.compared_with = str(compare_dir)
+        before = {doc.host: doc for _, doc in load_hosts(compare_dir)}
+        diffs = {
+            doc.host: compare_hosts(before[doc.host], doc) if doc.host in before else None for _, doc in hosts
+        }
+    elif compare == PREVIOUS:
+        result.notes.append(
+            f"No earlier run in {run_dir.resolve().parent} to compare with: this is the first."
+        )
+    page = render_page(
+        run_dir.resolve().name,
+        [doc for _, doc in hosts],
+        diffs=diffs,
+        compare_name=compare_dir.name if compare_dir else None,
+        missing=missing,
+        notes=result.notes,
+    )
+    write_atomically(run_dir / "index.html", page)
+    return result
