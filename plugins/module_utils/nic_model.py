@@ -52,6 +52,9 @@ def read_interfaces(
         fs.warn(xdp_reason)
     interfaces = {}
     for name in names:
+        if not fs.exists(f"sys/class/net/{name}"):  # a dangling link: the device is already gone
+            fs.warn(f"interface {name!r} vanished while being read; left out")
+            continue
         nic = read_interface(fs, runner, name, irqs, ethtool)
         if xdp_all is not None:
             nic["xdp"] = xdp_all.get(name, {"attached": False, "prog_id": None, "mode": None, "programs": []})

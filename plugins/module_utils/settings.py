@@ -9,6 +9,7 @@ skipped and diff the same way. Stdlib only: runs on the targets.
 from __future__ import annotations
 
 import errno as errno_codes
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -38,6 +39,7 @@ class Setting:
     same: Callable[[str], bool]
     show: Callable[[str], str] = str
     missing: str = "the file does not exist on this host"
+    read_only: str = "the kernel offers this file read-only here"
     refusals: dict[int, str] = field(default_factory=dict)  # errno -> reason to skip, not fail
 
 
@@ -92,6 +94,11 @@ def apply_settings(settings: list[Setting], *, root: str = "/", check_mode: bool
             result["before"] = s.show(before)
             if s.same(before):
                 result.update(status="ok", after=result["before"])
+                continue
+            # Asked before writing so check mode tells the same truth (procfs answers access()
+            # with the sysctl's own permission, e.g. 0444 for rmem_max in a child netns).
+            if not os.access(s.path, os.W_OK):
+                result.update(status="skipped", reason=s.read_only)
                 continue
             if check_mode:
                 result.update(status="changed", after=s.show(s.text))

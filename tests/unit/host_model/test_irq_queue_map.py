@@ -46,8 +46,13 @@ def test_every_queue_gets_the_irq_its_driver_named_for_it(driver):
             assert len(info["queues"][kind]) == 4
             for q in info["queues"][kind]:
                 assert q["irq"] is not None, f"{driver} {nic} {kind}-{q['index']} has no IRQ"
-                want = pattern.format(nic=re.escape(nic), q=q["index"], q4=q["index"] + 4,
-                                      bdf=re.escape(info["bus_info"] or ""), vdev=info["virtio_device"])
+                want = pattern.format(
+                    nic=re.escape(nic),
+                    q=q["index"],
+                    q4=q["index"] + 4,
+                    bdf=re.escape(info["bus_info"] or ""),
+                    vdev=info["virtio_device"],
+                )
                 assert re.fullmatch(want, by_irq[q["irq"]]["name"]), (nic, kind, by_irq[q["irq"]]["name"])
 
 
@@ -68,8 +73,15 @@ def test_eth1_never_takes_eth10_irqs_even_without_msi_irqs():
 
 def test_non_queue_vectors_are_kind_other():
     expected_other = {
-        "mlx5": "mlx5_async4@pci:", "ice": ":misc", "i40e": ":misc", "iavf": ":mbx", "idpf": "idpf-Mailbox-0",
-        "ena": "ena-mgmnt@pci:", "gve": "gve-mgmnt@pci:", "virtio_net": "-config", "mana": "mana_hwc@pci:",
+        "mlx5": "mlx5_async4@pci:",
+        "ice": ":misc",
+        "i40e": ":misc",
+        "iavf": ":mbx",
+        "idpf": "idpf-Mailbox-0",
+        "ena": "ena-mgmnt@pci:",
+        "gve": "gve-mgmnt@pci:",
+        "virtio_net": "-config",
+        "mana": "mana_hwc@pci:",
     }
     for driver, marker in expected_other.items():
         nics, _ = model(driver)
@@ -96,7 +108,9 @@ def test_mlx4_ports_share_the_function_and_claim_no_queue(tmp_path):
 
 def test_mana_vports_share_the_queue_vectors_of_their_function():
     nics, _ = model("mana")
-    assert [q["irq"] for q in nics["eth1"]["queues"]["rx"]] == [q["irq"] for q in nics["eth10"]["queues"]["rx"]]
+    assert [q["irq"] for q in nics["eth1"]["queues"]["rx"]] == [
+        q["irq"] for q in nics["eth10"]["queues"]["rx"]
+    ]
 
 
 def test_every_driver_tree_is_covered():

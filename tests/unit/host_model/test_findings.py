@@ -1,0 +1,104 @@
+"""Findings: each rule on data that should and should not trigger it, and on the 256-CPU host."""
+
+from ansible_collections.fastpath.host.plugins.module_utils import findings as F
+from ansible_collections.fastpath.host.plugins.module_utils.commands import CommandRunner
+from ansible_collections.fastpath.host.plugins.module_utils.cpu_topology import read_cpus
+from ansible_collections.fastpath.host.plugins.module_utils.hostfs import HostFS
+from ansible_collections.fastpath.host.plugins.module_utils.nic_model import read_interfaces
+from ansible_collections.fastpath.host.plugins.module_utils.processes import pids_named
+from ansible_collections.fastpath.host.plugins.module_utils.sysctls import read_sysctl_ints
+
+
+def nic(effective, affinity=None, tx_xps=None, combined=None, max_combined=None):
+    irqs = [
+        {"irq": 100 + i, "kind": "txrx", "effective_affinity": e, "affinity": (affinity or [None] * 99)[i]}
+        for i, e in enumerate(effective)
+    ]
+    xps = tx_xps if tx_xps is not None else [""] * len(effective)
+    return {
+        "irqs": irqs,
+        "queues": {
+            "rx": [{"index": i} for i in range(len(effective))],
+            "tx": [{"index": i, "xps_cpus": x, "xps_rxqs": ""} for i, x in enumerate(xps)],
+        },
+        "channels": {"combined": combined or len(effective), "max_combined": max_combined},
+    }
+
+
+ONLINE = frozenset(range(8))
+
+
+def test_irq_spread():
+    assert F.irq_spread("eth0", nic(["0", "0", "1", "1"]), ONLINE)[0]["evidence"].endswith("CPUs 0-1")
+    assert F.irq_spread("eth0", nic(["0", "1", "2", "3"]), ONLINE) == []
+    assert F.irq_spread("eth0", nic(["0"]), ONLINE) == []  # one queue: nothing to spread
+
+
+def test_xps_unset_only_when_all_tx_queues_lack_it():
+    assert F.xps_unset("eth0", nic(["0", "1"]))[0]["severity"] == "medium"
+    assert F.xps_unset("eth0", nic(["0", "1"], tx_xps=["0", ""])) == []
+    assert F.xps_unset("eth0", nic(["0"])) == []
+
+
+def test_irqbalance_severity_depends_on_pinning():
+    pinned = {"eth0": nic(["0", "1"], affinity=["0", "1"])}
+    spread = {"eth0": nic(["0", "1"], affinity=["0-7", "0-7"])}
+    assert F.irqbalance(pinned, [812], ONLINE)[0]["severity"] == "high"
+    assert F.irqbalance(spread, [812], ONLINE)[0]["severity"] == "low"
+    assert F.irqbalance(pinned, [], ONLINE) == []
+
+
+def test_irqs_on_isolated_cpus():
+    assert "IRQ 101 on 5" in F.irqs_on_isolated("eth0", nic(["0", "5"]), frozenset({4, 5}))[0]["evidence"]
+    assert F.irqs_on_isolated("eth0", nic(["0", "1"]), frozenset({4, 5})) == []
+
+
+def test_softnet_drops_and_squeeze():
+    rows = [{"cpu": 0, "dropped": 0, "time_squeeze": 0}, {"cpu": 3, "dropped": 9, "time_squeeze": 2}]
+    out = F.softnet(rows)
+    assert [f["severity"] for f in out] == ["high", "medium"]
+    assert "cpu3: 9 dropped" in out[0]["evidence"]
+    assert F.softnet(rows[:1]) == []
+
+
+def test_rx_queues_vs_irq_cpus_suggests_channels_or_rps():
+    more = F.rx_queues_vs_irq_cpus("eth0", nic(["0", "1"], max_combined=8), frozenset(range(4)))
+    assert more[0]["fix"].startswith("ethtool -L eth0 combined 4")
+    capped = F.rx_queues_vs_irq_cpus("eth0", nic(["0", "1"], max_combined=2), frozenset(range(4)))
+    assert "RPS" in capped[0]["fix"]
+    assert F.rx_queues_vs_irq_cpus("eth0", nic(["0", "1"]), frozenset(range(2))) == []
+
+
+def test_socket_buffers_and_busy_poll():
+    sysctls = {
+        "net.core.rmem_max": 212992,
+        "net.core.wmem_max": 8 << 20,
+        "net.core.busy_poll": 0,
+        "net.core.busy_read": 0,
+    }
+    out = F.socket_buffers(sysctls, rmem=4 << 20, wmem=4 << 20)
+    assert [f["what"].split()[0] for f in out] == ["net.core.rmem_max"]
+    assert F.busy_poll(sysctls, "latency")[0]["severity"] == "medium"
+    assert F.busy_poll(sysctls, "throughput") == []
+    assert F.busy_poll({**sysctls, "net.core.busy_poll": 50}, "latency") == []
+    # In a network namespace the global sysctls are absent: no claim either way.
+    assert F.busy_poll({"net.core.busy_poll": None, "net.core.busy_read": None}, "latency") == []
+
+
+def test_host256_findings(host256):
+    fs = HostFS(str(host256))
+    nics = read_interfaces(fs, CommandRunner(fs))
+    cpus = read_cpus(fs)
+    sysctls = read_sysctl_ints(
+        fs, ["net.core.rmem_max", "net.core.wmem_max", "net.core.busy_poll", "net.core.busy_read"]
+    )
+    out = F.build_findings(nics, cpus, sysctls, pids_named(fs, "irqbalance"), rmem=1 << 24, profile="latency")
+    whats = [f["what"] for f in out]
+    assert "ens1f0np0: 64 queue IRQs are served by 4 CPU(s)" in whats
+    assert "irqbalance is running while NIC IRQ affinities are pinned" in whats
+    assert "eth10: 12 IRQ(s) are delivered to isolated CPUs" in whats
+    assert "net.core.rmem_max is below what the dataplane will ask for" in whats
+    assert any(w.startswith("softnet backlog drops") for w in whats)
+    assert [f["severity"] for f in out] == sorted(
+        (f["severity"] for f in out), key=["high", "medium", "low"].index
+    )
