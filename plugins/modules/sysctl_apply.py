@@ -100,14 +100,22 @@ GLOBAL_KEYS = frozenset(
         "optmem_max_global",
     )
 )
+# net/ipv4/sysctl_net_ipv4.c keeps udp_mem and tcp_mem in its global table too (measured: absent
+# on the lab hosts).
+GLOBAL_KEYS |= {"net.ipv4.udp_mem", "net.ipv4.tcp_mem"}
+
 KEY = re.compile(r"^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$")
-HEADER = "# Managed by fastpath (role sysctl_tuning); playbooks/restore.yml removes or restores it.\n"
+HEADER = "# Managed by fastpath; playbooks/restore.yml removes or restores it.\n"
 
 
 def missing_reason(key: str) -> str:
     if key in GLOBAL_KEYS:
         return "global sysctl, absent inside a network namespace (set it on the host that owns the netns)"
     return "this kernel has no such sysctl"
+
+
+# Kernels since 6.x show these in a child network namespace but let only the initial one set them.
+READ_ONLY_IN_NETNS = "read-only in this network namespace: only the host's initial namespace can set it"
 
 
 def build(sysctls: dict, root: str) -> list:
@@ -118,6 +126,7 @@ def build(sysctls: dict, root: str) -> list:
             path_of("sysctl", key, root),
             value,
             missing=missing_reason(key),
+            read_only=READ_ONLY_IN_NETNS,
         )
         for key, value in sorted(sysctls.items())
     ]
@@ -180,7 +189,8 @@ def main() -> None:
     if failed:
         module.fail_json(msg="; ".join(r["reason"] for r in failed), not_applied=not_applied, **out)
     persisted, file_diff = False, None
-    if p["persist_file"]:
+    # Nothing to persist when every key is absent here (global keys in a netns): no file at all.
+    if p["persist_file"] and any(r["status"] != "skipped" for r in out["results"]):
         path = os.path.join(p["root"], p["persist_file"].lstrip("/"))
         persisted, file_diff = persist(module, path, render(out["results"]), p["root"])
     diffs = [out["diff"]] + ([file_diff] if persisted else [])
