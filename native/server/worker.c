@@ -30,6 +30,8 @@ enum { UD_RECV = 1, UD_SEND = 2, UD_WAKE = 3, UD_CANCEL = 4 };
 #define BUF_GROUP 0
 /* CQEs handled between two CQ head advances, so inline send completions always find room. */
 #define CQE_CHUNK 256
+/* Consecutive failed receives (other than ENOBUFS) after which the worker gives up. */
+#define FP_MAX_RECV_FAILURES 100
 
 struct fp_send_slot {
 	struct msghdr msg; /* echo: to the sender of the datagram in this buffer */
@@ -195,15 +197,24 @@ static void on_recv(struct fp_worker *w, const struct io_uring_cqe *cqe)
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		w->recv_armed = false;
 	if (cqe->res < 0) {
+		/*
+		 * ENOBUFS loses nothing: the datagram waits in the socket until the receive is re-armed.
+		 * Real losses (the socket's queue overflowing meanwhile) are the kernel's socket_drops.
+		 */
 		if (cqe->res == -ENOBUFS) {
 			FP_STAT_ADD(w->stats, bufring_exhausted, 1);
-			FP_STAT_ADD(w->stats, drops[FP_DROP_NOBUF], 1);
 		} else if (cqe->res != -ECANCELED) {
 			fprintf(stderr, "fastpath-server: worker %u: receive failed: %s\n", w->id,
 				strerror(-cqe->res));
+			/* An error that re-arming cannot cure would otherwise spin here forever. */
+			if (++w->recv_failures >= FP_MAX_RECV_FAILURES) {
+				fail(w, FP_EXIT_RUNTIME, "worker %u: %s: %s", "receive keeps failing", -cqe->res);
+				w->stopping = true;
+			}
 		}
 		return;
 	}
+	w->recv_failures = 0;
 	if (!(cqe->flags & IORING_CQE_F_BUFFER))
 		return;
 	w->br.outstanding++;

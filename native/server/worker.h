@@ -47,6 +47,7 @@ struct fp_worker {
 	unsigned int unsubmitted_sends;
 	unsigned int inflight;   /* SQEs submitted whose final CQE has not arrived (not the recv) */
 	bool recv_armed;
+	unsigned int recv_failures; /* consecutive, reset by a good receive */
 	bool stopping;
 
 	/* Start-up handshake with main. */
