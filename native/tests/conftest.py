@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -150,6 +151,20 @@ def _build_pair(pair: NetnsPair) -> None:
         _ip(*ns, "addr", "add", f"{side.ipv4}/24", "dev", side.iface)
         _ip(*ns, "addr", "add", f"{side.ipv6}/64", "dev", side.iface, "nodad")
     client.xdp("pass", client.iface)
+    # Resolve neighbours now, so no test's first packets wait in (or fall out of) an ARP/ND queue.
+    client.run(["ping", "-c", "1", "-W", "2", server.ipv4])
+    client.run(["ping", "-c", "1", "-W", "2", server.ipv6])
+
+
+def wait_stopped(pid: int, timeout: float = 5.0) -> None:
+    """SIGSTOP is delivered asynchronously: wait until /proc says the process is stopped."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(") ", 1)[1][0] in "Tt":
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} did not stop within {timeout} s")
 
 
 def _destroy_pair(pair: NetnsPair) -> None:
@@ -158,6 +173,35 @@ def _destroy_pair(pair: NetnsPair) -> None:
     for side in (pair.server, pair.client):
         subprocess.run(["ip", "netns", "del", side.name], capture_output=True, timeout=30)
         _remove_pins(side.iface)
+
+
+# A user-space fastpath responder for tests: INPUT -> STATE with an empty payload (never larger than
+# the request), PING -> PONG without FP_F_XDP; invalid headers are ignored. Prints "ready" once bound.
+RESPONDER = r"""
+import socket, sys
+from fastpath import wire
+sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+sock.bind(("::", int(sys.argv[1])))
+print("ready", flush=True)
+answer = {wire.Type.INPUT: wire.Type.STATE, wire.Type.PING: wire.Type.PONG}
+while True:
+    data, peer = sock.recvfrom(2048)
+    if wire.check(data) != wire.DropReason.NONE:
+        continue
+    h = wire.Header.unpack(data)
+    if h.type in answer:
+        sock.sendto(wire.packet(answer[h.type], h.session_id, h.seq, b"", h.send_ts_ns, wire.Flag.REPLY), peer)
+"""
+
+
+def start_responder(ns: Netns, port: int = 7777) -> subprocess.Popen:
+    """Start RESPONDER in ns and wait until its socket is bound."""
+    env = {**os.environ, "PYTHONPATH": str(NATIVE.parent / "src")}
+    proc = ns.popen([sys.executable, "-c", RESPONDER, str(port)], env=env)
+    line = proc.stdout.readline()
+    assert line.strip() == "ready", f"responder did not start: {line!r} {proc.stderr.read() if proc.poll() else ''}"
+    return proc
 
 
 @pytest.fixture(scope="session")
