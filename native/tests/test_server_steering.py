@@ -14,16 +14,18 @@ def _rx_per_worker(server) -> list[int]:
     return [w["rx_packets"] for w in server.stats()["workers"]]
 
 
-def test_each_session_lands_on_one_worker_from_many_source_ports(netns_pair):
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+def test_each_session_lands_on_one_worker_from_many_source_ports(netns_pair, family):
     srv, cli = netns_pair.server, netns_pair.client
+    addr = srv.ipv4 if family == "ipv4" else srv.ipv6
     per_session = 16
-    with running_server(srv, workers=worker_cpus(2)) as server:
+    with running_server(srv, listen_address=addr, workers=worker_cpus(2)) as server:
         assert server.stats()["steer"] is True
         for session in range(12):
             before = _rx_per_worker(server)
             packets = [wire.packet(wire.Type.INPUT, session_id=session, seq=i) for i in range(per_session)]
             # 16 source ports: without steering the kernel's 4-tuple hash would spread them.
-            replies = exchange(cli, (srv.ipv4, PORT), packets, sources=per_session)
+            replies = exchange(cli, (addr, PORT), packets, sources=per_session)
             after = _rx_per_worker(server)
             assert len(replies) == per_session
             delta = [a - b for a, b in zip(after, before, strict=True)]
