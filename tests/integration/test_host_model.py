@@ -23,10 +23,27 @@ pytestmark = pytest.mark.root
 
 
 def ansible(module: str, args: str = "", *extra: str, netns: str | None = None) -> dict:
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
-    cmd = [str(ANSIBLE), "localhost", "-i", "localhost,", "-c", "local", "-e",
-           f"ansible_python_interpreter={PYTHON}", "-m", f"fastpath.host.{module}", "-a", args, *extra]
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+    )
+    cmd = [
+        str(ANSIBLE),
+        "localhost",
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={PYTHON}",
+        "-m",
+        f"fastpath.host.{module}",
+        "-a",
+        args,
+        *extra,
+    ]
     if netns:
         cmd = ["ip", "netns", "exec", netns, *cmd]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=REPO, check=False)
@@ -82,8 +99,26 @@ def netns_veth(tmp_path):
     ns = f"fphm{uuid.uuid4().hex[:8]}"
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
-        subprocess.run(["ip", "-n", ns, "link", "add", "hm0", "numrxqueues", "4", "numtxqueues", "4", "type",
-                        "veth", "peer", "name", "hm1"], check=True)
+        subprocess.run(
+            [
+                "ip",
+                "-n",
+                ns,
+                "link",
+                "add",
+                "hm0",
+                "numrxqueues",
+                "4",
+                "numtxqueues",
+                "4",
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "hm1",
+            ],
+            check=True,
+        )
         subprocess.run(["ip", "-n", ns, "link", "set", "hm0", "up"], check=True)
         subprocess.run(["ip", "-n", ns, "link", "set", "hm1", "up"], check=True)
         yield ns
@@ -114,12 +149,33 @@ char _license[] __attribute__((section("license"), used)) = "GPL";
 def test_xdp_attachment_is_reported_with_program_id_and_mode(netns_veth, tmp_path):
     src, obj = tmp_path / "pass.c", tmp_path / "pass.o"
     src.write_text(XDP_PASS_C)
-    subprocess.run(["clang", "-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", str(src),
-                    "-o", str(obj)], check=True)
-    subprocess.run(["ip", "-n", netns_veth, "link", "set", "dev", "hm0", "xdpdrv", "obj", str(obj), "sec", "xdp"],
-                   check=True)
-    prog_id = json.loads(subprocess.run(["ip", "-n", netns_veth, "-j", "-d", "link", "show", "hm0"],
-                                        capture_output=True, text=True, check=True).stdout)[0]["xdp"]["prog"]["id"]
+    subprocess.run(
+        [
+            "clang",
+            "-O2",
+            "-g",
+            "-target",
+            "bpf",
+            "-I/usr/include/x86_64-linux-gnu",
+            "-c",
+            str(src),
+            "-o",
+            str(obj),
+        ],
+        check=True,
+    )
+    subprocess.run(
+        ["ip", "-n", netns_veth, "link", "set", "dev", "hm0", "xdpdrv", "obj", str(obj), "sec", "xdp"],
+        check=True,
+    )
+    prog_id = json.loads(
+        subprocess.run(
+            ["ip", "-n", netns_veth, "-j", "-d", "link", "show", "hm0"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )[0]["xdp"]["prog"]["id"]
     nics = ansible("nic_info", "interfaces=hm0,hm1", netns=netns_veth)["interfaces"]
     assert nics["hm0"]["xdp"]["attached"] is True
     assert nics["hm0"]["xdp"]["mode"] == "native" and nics["hm0"]["xdp"]["prog_id"] == prog_id
@@ -131,10 +187,28 @@ def test_fixture_root_and_bad_input_through_ansible():
     nics = ansible("nic_info", f"root={tree} interfaces=ens1f0np0")["interfaces"]
     assert [q["irq"] for q in nics["ens1f0np0"]["queues"]["rx"]] == [27, 28, 29, 30]
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))
-    proc = subprocess.run([str(ANSIBLE), "localhost", "-i", "localhost,", "-c", "local", "-e",
-                           f"ansible_python_interpreter={PYTHON}", "-m", "fastpath.host.nic_info", "-a",
-                           "irq_cpus=5-2"], capture_output=True, text=True, env=env, cwd=REPO, timeout=120,
-                          check=False)
+    proc = subprocess.run(
+        [
+            str(ANSIBLE),
+            "localhost",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            f"ansible_python_interpreter={PYTHON}",
+            "-m",
+            "fastpath.host.nic_info",
+            "-a",
+            "irq_cpus=5-2",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode != 0
     assert "irq_cpus: range '5-2' runs backwards" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
