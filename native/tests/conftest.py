@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -191,7 +190,8 @@ while True:
         continue
     h = wire.Header.unpack(data)
     if h.type in answer:
-        sock.sendto(wire.packet(answer[h.type], h.session_id, h.seq, b"", h.send_ts_ns, wire.Flag.REPLY), peer)
+        reply = wire.packet(answer[h.type], h.session_id, h.seq, b"", h.send_ts_ns, wire.Flag.REPLY)
+        sock.sendto(reply, peer)
 """
 
 
@@ -200,7 +200,8 @@ def start_responder(ns: Netns, port: int = 7777) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(NATIVE.parent / "src")}
     proc = ns.popen([sys.executable, "-c", RESPONDER, str(port)], env=env)
     line = proc.stdout.readline()
-    assert line.strip() == "ready", f"responder did not start: {line!r} {proc.stderr.read() if proc.poll() else ''}"
+    why = proc.stderr.read() if proc.poll() is not None else ""
+    assert line.strip() == "ready", f"responder did not start: {line!r} {why}"
     return proc
 
 

@@ -144,7 +144,8 @@ def test_malformed_truncated_and_oversized_dropped_and_counted_by_reason(attache
         "length": [
             good + b"extra",  # payload_len smaller than what came
             good[:-1],  # payload_len larger than what came
-            wire.Header(wire.Type.INPUT, payload_len=wire.MAX_PAYLOAD + 1).pack() + bytes(wire.MAX_PAYLOAD + 1),
+            wire.Header(wire.Type.INPUT, payload_len=wire.MAX_PAYLOAD + 1).pack()
+            + bytes(wire.MAX_PAYLOAD + 1),
             # The largest that crosses a 1500-byte MTU unfragmented over IPv6 too (fragments pass unjudged).
             wire.Header(wire.Type.INPUT, payload_len=1408).pack() + bytes(1408),
         ],
@@ -154,8 +155,8 @@ def test_malformed_truncated_and_oversized_dropped_and_counted_by_reason(attache
         replies = send_udp(cli, addr, [d for ds in cases.values() for d in ds], expect=0)
         assert replies == []
     # A datagram whose UDP length claims more than the frame carries: only a raw frame can say that.
-    cli.python(RAW_SENDER, cli.iface, json.dumps([udp_frame(cli, srv, good, udp_len=8 + len(good) + 40).hex()]),
-               "0.2")
+    truncated = udp_frame(cli, srv, good, udp_len=8 + len(good) + 40)
+    cli.python(RAW_SENDER, cli.iface, json.dumps([truncated.hex()]), "0.2")
     after = stats(srv)
 
     expected = {reason: 2 * len(ds) for reason, ds in cases.items()}
