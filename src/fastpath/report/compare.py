@@ -1,6 +1,6 @@
 """Before/after: what changed on one host between two runs (e.g. before and after tuning).
 
-IRQs are matched by (device, kind, queue), not by number: `ethtool -L` re-requests a NIC's IRQs
+IRQs are matched by (device, kind, queue or name), not by number: `ethtool -L` re-requests a NIC's IRQs
 and they often come back with new numbers. Counters are deltas after - before; a counter that went
 backwards (reboot, IRQ re-requested) is reported as reset (None), never as a negative rate.
 """
@@ -52,7 +52,8 @@ def counter_delta(before, after) -> int | None:
 
 
 def irq_key(irq: NicIrq) -> tuple:
-    return (irq.device, irq.kind, irq.queue if irq.queue is not None else f"irq{irq.irq}")
+    """What identifies an IRQ across runs: its queue, or for queue-less IRQs (async, config) its name."""
+    return (irq.device, irq.kind, irq.queue if irq.queue is not None else irq.name)
 
 
 def compare_hosts(before: HostDoc, after: HostDoc) -> HostDiff:
