@@ -40,6 +40,14 @@ class HostSpec:
         return f"fp{self.instance}-{self.name}"
 
     @property
+    def mac(self) -> str:
+        """A fixed, locally administered MAC for eth0, derived from the address: a host made again
+        answers with the same MAC, so the machine's ARP entry for it never goes stale (a stale one
+        stalled SSH for ~30 s after a host was repaired)."""
+        last = int(self.address.rsplit(".", 1)[1])
+        return f"02:66:70:{self.instance:02x}:00:{last:02x}"
+
+    @property
     def machine(self) -> str:
         """The nspawn machine name: unique across instances, unlike the host name."""
         return f"fp{self.instance}-{self.name}"

@@ -43,6 +43,9 @@ MASKED_UNITS = (
     "systemd-timesyncd.service",
 )
 DISABLED_UNITS = ("irqbalance.service",)
+# Vendor sysctl.d files that set global sysctls (kernel.pid_max, fs.protected_*): from a lab host they
+# would rewrite the machine's own values at every boot. Masked with /dev/null links in /etc/sysctl.d.
+MASKED_SYSCTL_FILES = ("50-pid-max.conf", "99-protect-links.conf")
 # sshd for key-only root logins; host keys are made per host at first boot (see host.py).
 SSHD_CONFIG = """\
 # fastpath lab: key-only root logins, no DNS lookups that would stall without a resolver.
@@ -95,7 +98,8 @@ def apt_mirror(sources_dir: Path = Path("/etc/apt")) -> str:
 def recipe(mirror: str) -> dict:
     return {
         "format": RECIPE_FORMAT, "suite": SUITE, "variant": "minbase", "mirror": mirror,
-        "packages": sorted(PACKAGES), "masked": sorted(MASKED_UNITS), "disabled": sorted(DISABLED_UNITS),
+        "packages": sorted(PACKAGES), "masked": sorted(MASKED_UNITS),
+        "masked_sysctl": sorted(MASKED_SYSCTL_FILES), "disabled": sorted(DISABLED_UNITS),
         "sshd_config": SSHD_CONFIG, "bpffs_unit": BPFFS_UNIT,
     }
 
@@ -143,6 +147,9 @@ def _configure(root: Path, mirror: str) -> None:
     _in_chroot(root, ["systemctl", "disable", *DISABLED_UNITS])
     _write(root / "etc/systemd/system" / BPFFS_SERVICE, BPFFS_UNIT)
     _in_chroot(root, ["systemctl", "enable", BPFFS_SERVICE])
+    for name in MASKED_SYSCTL_FILES:
+        (root / "etc/sysctl.d" / name).unlink(missing_ok=True)
+        (root / "etc/sysctl.d" / name).symlink_to("/dev/null")
     _write(root / "etc/ssh/sshd_config.d/fastpath-lab.conf", SSHD_CONFIG)
     for key in (root / "etc/ssh").glob("ssh_host_*"):
         key.unlink()  # each host gets its own keys when it is made

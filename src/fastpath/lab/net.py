@@ -56,7 +56,8 @@ def create_host_net(spec: HostSpec) -> None:
     """Namespace, veth pair (eth0 inside, with QUEUES rx and tx queues), address and routes."""
     run(["ip", "netns", "add", spec.netns])
     q = ["numtxqueues", str(QUEUES), "numrxqueues", str(QUEUES)]
-    run(["ip", "link", "add", spec.veth, *q, "type", "veth", "peer", "name", "eth0", *q, "netns", spec.netns])
+    run(["ip", "link", "add", spec.veth, *q, "type", "veth", "peer", "name", "eth0", "address", spec.mac,
+         *q, "netns", spec.netns])
     run(["ip", "link", "set", spec.veth, "master", fleet.bridge(spec.instance), "up"])
     ns = ["ip", "-n", spec.netns]
     run([*ns, "addr", "add", f"{spec.address}/24", "dev", "eth0"])

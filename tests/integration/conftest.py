@@ -1,0 +1,95 @@
+"""Shared helpers for the integration tests: run `fastpath lab`, and find what a lab instance left behind.
+
+Integration tests use lab instance 2 (198.18.2.0/24) so they never disturb the demo lab (0) or
+molecule's (1). They need root and the lab image (`fastpath lab image`, built on first use).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fastpath.lab import mounts, net, paths, procs
+
+REPO = Path(__file__).resolve().parents[2]
+LAB_INSTANCE = 2
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() != 0:
+        skip = pytest.mark.skip(reason="lab tests need root (network namespaces, mounts, systemd-nspawn)")
+        for item in items:
+            if "lab" in item.keywords:
+                item.add_marker(skip)
+
+
+def fastpath_lab(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run `fastpath lab ARGS` as the operator would, output captured."""
+    argv = [sys.executable, "-m", "fastpath.cli", "lab", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                          env={**os.environ, **(env or {})})
+
+
+def leftovers(instance: int) -> list[str]:
+    """Everything of a lab instance that still exists on the machine: namespaces, links, mounts,
+    nspawn processes, state. Empty means the instance is fully gone."""
+    found = [f"netns {n}" for n in net.own_netns(instance)]
+    found += [f"link {n}" for n in net.own_links(instance)]
+    found += [f"mount {m}" for m in mounts.mounted_under(paths.instance_dir(instance))]
+    found += [f"nspawn PID {p}" for p in procs.find_by_cmdline("systemd-nspawn",
+                                                               f"--directory={paths.instance_dir(instance)}/")]
+    if paths.instance_dir(instance).exists():
+        found.append(f"directory {paths.instance_dir(instance)}")
+    return found
+
+
+def processes_in_netns(netns: str) -> dict[int, int]:
+    """PID -> start time of every process whose network namespace is the named one (the host's
+    systemd, sshd, journald ...), so a test can check they are all gone after `down`."""
+    target = os.stat(net.NETNS_DIR / netns).st_ino
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.stat(entry / "ns" / "net").st_ino == target:
+                    found[int(entry.name)] = procs.start_time(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.fixture(scope="session")
+def lab_image():
+    """The lab image, built if missing (minutes the first time, a second once cached)."""
+    proc = fastpath_lab("image", timeout=1800)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def clean_lab_instance(lab_image):
+    """Instance LAB_INSTANCE down before the module's tests and down again after, whatever happened."""
+    fastpath_lab("down", "--instance", str(LAB_INSTANCE))
+    assert leftovers(LAB_INSTANCE) == []
+    yield LAB_INSTANCE
+    fastpath_lab("down", "--instance", str(LAB_INSTANCE))
+
+
+
+class LabTools:
+    """The helpers above, handed to tests as a fixture (test modules cannot import a conftest)."""
+
+    repo = REPO
+    instance = LAB_INSTANCE
+    run = staticmethod(fastpath_lab)
+    leftovers = staticmethod(leftovers)
+    processes_in_netns = staticmethod(processes_in_netns)
+
+
+@pytest.fixture(scope="module")
+def lab_tools(clean_lab_instance) -> LabTools:
+    return LabTools()
