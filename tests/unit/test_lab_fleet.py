@@ -39,6 +39,9 @@ def test_every_fleet_has_unique_names_and_addresses_inside_its_subnet(size, inst
     assert len(hosts) == size
     assert len({h.name for h in hosts}) == size
     assert len({h.address for h in hosts}) == size
+    # eth0 MACs: unique, unicast and locally administered (first octet 0x02).
+    assert len({h.mac for h in hosts}) == size
+    assert all(h.mac.startswith("02:") and len(h.mac.split(":")) == 6 for h in hosts)
     for h in hosts:
         octets = h.address.split(".")
         assert octets[:3] == ["198", "18", str(instance)]
