@@ -142,8 +142,10 @@ def render(results: list) -> str:
     return "".join(lines)
 
 
-def persist(module, path: str, content: str, root: str) -> tuple[bool, dict]:
-    """Write the file if it differs, recording in the snapshot whether and how it existed first."""
+def persist(module, host_path: str, content: str, root: str) -> tuple[bool, dict]:
+    """Write the file if it differs, recording in the snapshot whether and how it existed first.
+    The snapshot keys it by its path on the host (host_path), the write goes under root."""
+    path = path_of("file", host_path, root)
     try:
         with open(path) as f:
             before = f.read()
@@ -154,7 +156,7 @@ def persist(module, path: str, content: str, root: str) -> tuple[bool, dict]:
         return False, diff
     if not module.check_mode:
         with open_snapshot(root) as snap:
-            snap.record("file", path, {"exists": before is not None, "content": before})
+            snap.record("file", host_path, {"exists": before is not None, "content": before})
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = path + ".fastpath-tmp"
         with open(tmp, "w") as f:
@@ -191,8 +193,7 @@ def main() -> None:
     persisted, file_diff = False, None
     # Nothing to persist when every key is absent here (global keys in a netns): no file at all.
     if p["persist_file"] and any(r["status"] != "skipped" for r in out["results"]):
-        path = os.path.join(p["root"], p["persist_file"].lstrip("/"))
-        persisted, file_diff = persist(module, path, render(out["results"]), p["root"])
+        persisted, file_diff = persist(module, p["persist_file"], render(out["results"]), p["root"])
     diffs = [out["diff"]] + ([file_diff] if persisted else [])
     module.exit_json(
         changed=out["changed"] or persisted,

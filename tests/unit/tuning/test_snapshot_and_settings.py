@@ -67,7 +67,9 @@ def test_apply_writes_reads_back_records_and_is_idempotent(tmp_path):
     build(tmp_path)
     first = apply_settings([_rps(tmp_path)], root=str(tmp_path))
     assert first["changed"]
-    assert (tmp_path / "sys/class/net/ens4/queues/rx-0/rps_cpus").read_text() == "6\n"  # the kernel accepts a short mask
+    assert (
+        tmp_path / "sys/class/net/ens4/queues/rx-0/rps_cpus"
+    ).read_text() == "6\n"  # the kernel accepts a short mask
     assert first["results"][0]["before"] == "" and first["results"][0]["after"] == "1-2"
     assert first["diff"] == {
         "before": "sysfs ens4/rx-0/rps_cpus = \n",
