@@ -76,6 +76,20 @@ def test_up_boots_hosts_with_systemd_and_ssh(lab_tools):
     on_host("198.18.2.11", "ping", "-c", "1", "-W", "2", "cli1")
 
 
+def test_a_host_that_does_not_answer_in_time_is_named_with_its_console_log(lab_tools):
+    # Grow by one host with a timeout no boot can meet: the error names it and quotes its console.
+    proc = lab_tools.run("up", "--instance", str(lab_tools.instance), "--size", "3", "--timeout", "0.01")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "srv2: sshd on 198.18.2.12 did not answer within 0 s; console log" in proc.stderr
+    assert "/var/lib/fastpath-lab/2/srv2/console.log" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    # The next `up` waits for the host that was still booting rather than calling the lab up at once.
+    proc = lab_tools.run("up", "--instance", str(lab_tools.instance), "--size", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert on_host("198.18.2.12", "hostname") == "srv2"
+    assert up(lab_tools).returncode == 0  # back to 2 hosts
+
+
 def test_second_up_leaves_running_hosts_alone(lab_tools):
     before = {h.name: (h.pid, h.pid_start) for h in recorded(lab_tools.instance).hosts.values()}
     proc = up(lab_tools)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import fleet
@@ -42,13 +43,21 @@ def run(args: argparse.Namespace) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     from . import image, lab
 
+    # Input first, so a bad size or instance is reported the same with or without root.
+    if args.lab_command != "image":
+        instance = (fleet.instance_from_env() if args.instance is None
+                    else fleet.validate_instance(args.instance))
+    if args.lab_command == "up":
+        fleet.validate_size(args.size)
+        if args.timeout <= 0:
+            raise LabError(f"--timeout must be positive, got {args.timeout}", EXIT_USAGE)
+    if args.lab_command in ("image", "up", "down") and os.geteuid() != 0:
+        raise LabError(f"`fastpath lab {args.lab_command}` needs root (namespaces, mounts, systemd-nspawn)",
+                       EXIT_USAGE)
     if args.lab_command == "image":
         image.build(rebuild=args.rebuild, in_use=_images_in_use())
         return 0
-    instance = fleet.instance_from_env() if args.instance is None else fleet.validate_instance(args.instance)
     if args.lab_command == "up":
-        if args.timeout <= 0:
-            raise LabError(f"--timeout must be positive, got {args.timeout}", EXIT_USAGE)
         lab.up(args.size, instance, args.timeout)
         _print_table(lab.status(instance))
         return 0

@@ -86,7 +86,6 @@ def wait_for_ssh(hosts: list[HostState], timeout: float) -> None:
                 raise LabError(f"{hs.name}: systemd-nspawn (PID {hs.pid}) died while booting; console log "
                                f"{console_tail(hs.console_log)}", EXIT_BOOT)
             if ssh.reachable(hs.address):
-                print(f"{hs.name}: up, ssh answers on {hs.address}", flush=True)
                 pending.remove(hs)
         if pending and time.monotonic() > deadline:
             hs = pending[0]

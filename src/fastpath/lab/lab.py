@@ -53,7 +53,6 @@ def up(size: int, instance: int, timeout: float = 90) -> LabState:
             _teardown(instance, state.hosts.pop(name))
             save_state(state)
         net.ensure_bridge(instance)
-        booting = []
         for spec in wanted:
             recorded = state.hosts.get(spec.name)
             if recorded:
@@ -81,9 +80,12 @@ def up(size: int, instance: int, timeout: float = 90) -> LabState:
             hs = host.boot(spec, root, lower.parent)
             state.hosts[spec.name] = hs
             save_state(state)
-            booting.append(hs)
+        # Hosts in plan order, so state, status and the inventory list servers first.
+        state.hosts = {spec.name: state.hosts[spec.name] for spec in wanted}
         save_state(state)
-        host.wait_for_ssh(booting, timeout)
+        # Every host, not only the ones just started: a host left booting by an `up` that timed out
+        # is healthy on paper but must answer before this `up` can say the lab is up.
+        host.wait_for_ssh(list(state.hosts.values()), timeout)
         return state
 
 
