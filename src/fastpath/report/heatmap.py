@@ -4,7 +4,7 @@ Each row is shaded relative to its own maximum on a log scale, because an IRQ ro
 row differ by orders of magnitude and the question is *which CPUs* take the work. Zero cells are
 not drawn (the row background shows through), so a pinned 256-CPU host stays a small file. Every
 drawn cell has a <title> with the exact number: hover shows it, no JavaScript needed.
-Columns narrow as CPUs grow (18 px down to 3 px) so 256 CPUs fit a laptop screen.
+Columns narrow as CPUs grow (28 px down to 3 px) so 256 CPUs fit a laptop screen.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ _AXIS_H = 30
 _TOTAL_W = 90
 _LEGEND_H = 34
 _GRID_W = 900  # target width of the CPU columns
+_LEGEND_W = 430  # the legend's text needs this much, however few the CPUs
 # Sequential light-to-dark orange (ColorBrewer Oranges end points plus a middle stop).
 _STOPS = ((0.0, (254, 230, 206)), (0.5, (253, 141, 60)), (1.0, (127, 39, 4)))
 
@@ -68,7 +69,7 @@ def render_heatmap(
 ) -> str:
     if not rows or not cpus:
         return f'<p class="empty">{escape(caption)}: no per-CPU data.</p>'
-    cell_w = max(3, min(18, _GRID_W // len(cpus)))
+    cell_w = max(3, min(28, _GRID_W // len(cpus)))
     label_w = min(300, 12 + 7 * max(len(r.label) for r in rows))
     grid_x = label_w
     grid_w = cell_w * len(cpus)
@@ -98,7 +99,7 @@ def render_heatmap(
         y += _ROW_H
     legend_y = y + 8
     parts.append(_legend(grid_x, legend_y))
-    width = grid_x + grid_w + _TOTAL_W
+    width = grid_x + max(grid_w + _TOTAL_W, _LEGEND_W)
     height = legend_y + _LEGEND_H
     return (
         f'<figure class="{escape(css_class)}"><svg xmlns="http://www.w3.org/2000/svg" role="img" '
@@ -146,8 +147,8 @@ def _legend(x: int, y: int) -> str:
     )
     return (
         f'<g class="legend">{stops}'
-        f'<text x="{x + 128}" y="{y + 9}">each row relative to its own maximum (log scale); '
-        f"blank = 0; right column = row total</text>"
+        f'<text x="{x + 128}" y="{y + 9}">each row relative to its own maximum (log scale); blank = 0</text>'
+        f'<text x="{x + 200}" y="{y + 23}">right: row total</text>'
         f'<rect class="mark-isolated" x="{x}" y="{y + 16}" width="10" height="6"/>'
         f'<text x="{x + 14}" y="{y + 23}">isolated CPU</text>'
         f'<rect class="mark-offline" x="{x + 100}" y="{y + 16}" width="10" height="6"/>'

@@ -50,7 +50,7 @@ def test_256_cpus_fit_a_screen_with_readable_axis_labels():
     assert ticks == [str(c) for c in range(0, 256, 16)]
     marks = [r.get("class") for r in svg.iter(f"{SVG}rect") if r.get("class", "").startswith("mark-")]
     assert marks.count("mark-isolated") == 12 + 1 and marks.count("mark-offline") == 16 + 1  # + legend
-    assert tick_step(18) == 2 and tick_step(3) == 16
+    assert tick_step(28) == 1 and tick_step(18) == 2 and tick_step(3) == 16
 
 
 def test_a_reset_counter_is_marked_not_coloured():
