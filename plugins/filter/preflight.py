@@ -41,11 +41,11 @@ def preflight_table(hostvars, hosts) -> list[str]:
     lines = [header, "-" * len(header)]
     for host in hosts:
         hv = hostvars[host]
-        summary = hv.get("fastpath_preflight")
+        summary = hv.get("preflight_result")
         if summary is None:
             lines.append(f"{host:<14} {'UNREACHABLE':<11} (no facts: see the error above for this host)")
             continue
-        result = "ok" if hv.get("fastpath_preflight_ok") else "FAILED"
+        result = "ok" if hv.get("preflight_ok") else "FAILED"
         nics = ", ".join(
             f"{n['name']}[{n['driver']}] {n['rx_queues']}/{n['tx_queues']}" for n in summary["nics"]
         )
