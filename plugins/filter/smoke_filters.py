@@ -24,11 +24,24 @@ def smoke_judge(client_outputs, server, label, before, after, irq_cpus, threshol
             summaries.append(json.loads(text))
         except (TypeError, ValueError) as exc:
             raise AnsibleFilterError(
-                f"smoke test of {server}: load client {index + 1} printed no JSON summary ({exc}): {text!r:.200}"
+                f"smoke test of {server}: load client {index + 1} printed no JSON summary ({exc}): "
+                f"{text!r:.200}"
             ) from None
     try:
-        return judge(server, label, summaries, before["cpus"], after["cpus"], before["irqs"], after["irqs"],
-                     before.get("interfaces"), irq_cpus, before["stats"], after["stats"], thresholds)
+        return judge(
+            server,
+            label,
+            summaries,
+            before["cpus"],
+            after["cpus"],
+            before["irqs"],
+            after["irqs"],
+            before.get("interfaces"),
+            irq_cpus,
+            before["stats"],
+            after["stats"],
+            thresholds,
+        )
     except (SmokeInputError, KeyError, TypeError) as exc:
         raise AnsibleFilterError(f"smoke test of {server}: cannot judge the run: {exc}") from None
 
@@ -40,21 +53,29 @@ def smoke_client_shares(clients, rate_pps, sessions, session_stride):
     session, and the remainder of an uneven split goes to the first clients.
     """
     if not clients:
-        raise AnsibleFilterError("smoke test: no load clients (group load_clients is empty); nothing can drive load")
+        raise AnsibleFilterError(
+            "smoke test: no load clients (group load_clients is empty); nothing can drive load"
+        )
     count = len(clients)
     if sessions < count:
-        raise AnsibleFilterError(f"smoke_test_sessions ({sessions}) must be at least the number of clients ({count})")
+        raise AnsibleFilterError(
+            f"smoke_test_sessions ({sessions}) must be at least the number of clients ({count})"
+        )
     if rate_pps < count:
         # A share of 0 would tell that client's load generator to send flat out.
-        raise AnsibleFilterError(f"smoke_test_rate_pps ({rate_pps}) must be at least the number of clients ({count})")
+        raise AnsibleFilterError(
+            f"smoke_test_rate_pps ({rate_pps}) must be at least the number of clients ({count})"
+        )
     shares = []
     for index, client in enumerate(clients):
-        shares.append({
-            "client": client,
-            "rate": rate_pps // count + (1 if index < rate_pps % count else 0),
-            "sessions": sessions // count + (1 if index < sessions % count else 0),
-            "session_base": session_stride * (index + 1),
-        })
+        shares.append(
+            {
+                "client": client,
+                "rate": rate_pps // count + (1 if index < rate_pps % count else 0),
+                "sessions": sessions // count + (1 if index < sessions % count else 0),
+                "session_base": session_stride * (index + 1),
+            }
+        )
     return shares
 
 
@@ -85,7 +106,8 @@ def smoke_compare_table(before, after, servers):
 
 
 class FilterModule:
-    """fastpath.host.smoke_judge, smoke_client_shares, smoke_failure_text, smoke_table, smoke_compare_table."""
+    """fastpath.host.smoke_judge, smoke_client_shares, smoke_failure_text, smoke_table,
+    smoke_compare_table."""
 
     def filters(self):
         return {

@@ -78,7 +78,7 @@ def softnet_delta(before, after):
 
 
 def nic_irq_numbers(interfaces):
-    """Every IRQ of the NICs nic_info reported (its `interfaces.<name>.irqs`), as strings like irq_info's keys."""
+    """Every IRQ of the NICs nic_info reported (`interfaces.<name>.irqs`), as strings like irq_info's keys."""
     numbers = set()
     for nic in (interfaces or {}).values():
         for entry in nic.get("irqs") or []:
@@ -113,11 +113,14 @@ def server_drops_delta(before, after):
         if not isinstance(doc, dict) or not isinstance(doc.get("totals"), dict):
             raise SmokeInputError(f"server stats {name} the run have no 'totals' object")
     old, new = before["totals"], after["totals"]
-    by_reason = {reason: count - old.get("drops", {}).get(reason, 0)
-                 for reason, count in new.get("drops", {}).items()}
+    by_reason = {
+        reason: count - old.get("drops", {}).get(reason, 0) for reason, count in new.get("drops", {}).items()
+    }
     by_reason["socket"] = new.get("socket_drops", 0) - old.get("socket_drops", 0)
     if after.get("uptime_s", 0) < before.get("uptime_s", 0):
-        raise SmokeInputError("fastpath-server restarted during the run: its counters started again from zero")
+        raise SmokeInputError(
+            "fastpath-server restarted during the run: its counters started again from zero"
+        )
     return {
         "total": sum(by_reason.values()),
         "by_reason": {k: v for k, v in sorted(by_reason.items()) if v},
@@ -130,11 +133,43 @@ def _gate(name, what, measured, op, threshold, unit):
     if threshold is None:
         return None
     if measured is None:
-        return {"gate": name, "what": what, "measured": None, "op": op, "threshold": threshold,
-                "unit": unit, "passed": None}
+        return {
+            "gate": name,
+            "what": what,
+            "measured": None,
+            "op": op,
+            "threshold": threshold,
+            "unit": unit,
+            "passed": None,
+        }
     passed = measured >= threshold if op == ">=" else measured <= threshold
-    return {"gate": name, "what": what, "measured": measured, "op": op, "threshold": threshold,
-            "unit": unit, "passed": passed}
+    return {
+        "gate": name,
+        "what": what,
+        "measured": measured,
+        "op": op,
+        "threshold": threshold,
+        "unit": unit,
+        "passed": passed,
+    }
+
+
+def normalize_thresholds(thresholds):
+    """Thresholds as floats, None (gate off) kept: `-e` and inventories hand over strings."""
+    out = {}
+    for key, value in (thresholds or {}).items():
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
+            out[key] = None
+            continue
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            out[key] = float(value)
+        except (TypeError, ValueError):
+            raise SmokeInputError(f"gate threshold {key} must be a number or null; got {value!r}") from None
+        if out[key] < 0:
+            raise SmokeInputError(f"gate threshold {key} must not be negative; got {value!r}")
+    return out
 
 
 def evaluate(load, softnet, stray_irqs, server_drops, thresholds):
@@ -143,24 +178,54 @@ def evaluate(load, softnet, stray_irqs, server_drops, thresholds):
     A threshold of None turns its gate off. `passed` None means "not checked" (nothing measured,
     e.g. no IRQ set known): it neither passes nor fails the host, and the table says so.
     """
-    t = thresholds
+    t = normalize_thresholds(thresholds)
     min_reply = None
     if t.get("min_reply_pct") is not None:
         min_reply = round(load["offered_pps"] * t["min_reply_pct"] / 100.0, 1)
     gates = [
-        _gate("reply_rate", f"replies/s (>= {t.get('min_reply_pct')}% of offered)", load["received_pps"],
-              ">=", min_reply, "pps"),
+        _gate(
+            "reply_rate",
+            f"replies/s (>= {t.get('min_reply_pct')}% of offered)",
+            load["received_pps"],
+            ">=",
+            min_reply,
+            "pps",
+        ),
         _gate("min_rate", "replies/s (absolute)", load["received_pps"], ">=", t.get("min_rate_pps"), "pps"),
         _gate("loss", "packets lost", load["loss_pct"], "<=", t.get("max_loss_pct"), "%"),
         _gate("p99_rtt", "p99 round trip", load["p99_us"], "<=", t.get("max_p99_us"), "us"),
-        _gate("softnet_drops", "softnet drops during the run", softnet["dropped"], "<=",
-              t.get("max_softnet_drops"), ""),
-        _gate("time_squeeze", "softnet time_squeeze during the run", softnet["time_squeeze"], "<=",
-              t.get("max_time_squeeze"), ""),
-        _gate("stray_irqs", "NIC interrupts on CPUs outside the IRQ set", stray_irqs, "<=",
-              t.get("max_stray_irqs"), ""),
-        _gate("server_drops", "fastpath-server drops during the run", server_drops["total"], "<=",
-              t.get("max_server_drops"), ""),
+        _gate(
+            "softnet_drops",
+            "softnet drops during the run",
+            softnet["dropped"],
+            "<=",
+            t.get("max_softnet_drops"),
+            "",
+        ),
+        _gate(
+            "time_squeeze",
+            "softnet time_squeeze during the run",
+            softnet["time_squeeze"],
+            "<=",
+            t.get("max_time_squeeze"),
+            "",
+        ),
+        _gate(
+            "stray_irqs",
+            "NIC interrupts on CPUs outside the IRQ set",
+            stray_irqs,
+            "<=",
+            t.get("max_stray_irqs"),
+            "",
+        ),
+        _gate(
+            "server_drops",
+            "fastpath-server drops during the run",
+            server_drops["total"],
+            "<=",
+            t.get("max_server_drops"),
+            "",
+        ),
     ]
     # An RTT gate on a run that got no reply at all cannot pass.
     for gate in gates:
@@ -169,19 +234,39 @@ def evaluate(load, softnet, stray_irqs, server_drops, thresholds):
     return [g for g in gates if g is not None]
 
 
+def _show(value, unit):
+    """A number as people read it: no exponent, no trailing .0, the unit after a space (% glued)."""
+    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+    return f"{text}{unit}" if unit in ("", "%") else f"{text} {unit}"
+
+
 def failed_lines(server, gates):
     """One readable line per failed gate: what, measured, threshold."""
     lines = []
     for g in gates:
         if g["passed"] is False:
-            measured = "nothing measured" if g["measured"] is None else f"{g['measured']:g}{g['unit']}"
-            lines.append(f"{server}: gate {g['gate']} failed: {g['what']} = {measured}, "
-                         f"threshold {g['op']} {g['threshold']:g}{g['unit']}")
+            measured = "nothing measured" if g["measured"] is None else _show(g["measured"], g["unit"])
+            lines.append(
+                f"{server}: gate {g['gate']} failed: {g['what']} = {measured}, "
+                f"threshold {g['op']} {_show(g['threshold'], g['unit'])}"
+            )
     return lines
 
 
-def judge(server, label, client_summaries, cpus_before, cpus_after, irqs_before, irqs_after,
-          interfaces, irq_cpus, stats_before, stats_after, thresholds):
+def judge(
+    server,
+    label,
+    client_summaries,
+    cpus_before,
+    cpus_after,
+    irqs_before,
+    irqs_after,
+    interfaces,
+    irq_cpus,
+    stats_before,
+    stats_after,
+    thresholds,
+):
     """The whole result of one server's smoke run, as kept in the results JSON."""
     load = combine_clients(client_summaries)
     softnet = softnet_delta(cpus_before["softnet"], cpus_after["softnet"])
@@ -191,8 +276,11 @@ def judge(server, label, client_summaries, cpus_before, cpus_after, irqs_before,
     gates = evaluate(load, softnet, stray, drops, thresholds)
     for gate in gates:
         if gate["gate"] == "stray_irqs" and gate["passed"] is None:
-            gate["note"] = ("not checked: the NICs have no IRQs (veth, or no driver IRQ found)" if not numbers
-                            else "not checked: no IRQ CPU set known (run tune, or set smoke_test_irq_cpus)")
+            gate["note"] = (
+                "not checked: the NICs have no IRQs (veth, or no driver IRQ found)"
+                if not numbers
+                else "not checked: no IRQ CPU set known (run tune, or set smoke_test_irq_cpus)"
+            )
     failures = failed_lines(server, gates)
     return {
         "schema": SCHEMA,

@@ -58,10 +58,10 @@ stats:
     workers: [{worker: 0, cpu: 1, rx_packets: 16000}]
 """
 
-import json
-import socket
+import json  # noqa: E402
+import socket  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 # A stats document of 64 workers is about 40 KiB; anything far larger is not the server talking.
 _MAX_DOCUMENT = 4 << 20
@@ -98,8 +98,10 @@ def main():
     try:
         stats = read_stats(path, module.params["timeout"])
     except OSError as exc:
-        module.fail_json(msg=f"cannot read fastpath-server's stats at {path}: {exc.strerror or exc}; "
-                             "is the server running (systemctl status fastpath-server) with stats_socket set?")
+        module.fail_json(
+            msg=f"cannot read fastpath-server's stats at {path}: {exc.strerror or exc}; "
+            "is the server running (systemctl status fastpath-server) with stats_socket set?"
+        )
     except ValueError as exc:
         module.fail_json(msg=f"fastpath-server's stats at {path} are not a JSON document: {exc}")
     if not isinstance(stats, dict) or not isinstance(stats.get("totals"), dict):
