@@ -180,3 +180,13 @@ def parse_flow_hash(text: str) -> tuple[list[str] | None, str | None]:
             continue
         fields.append(_HASH_FIELDS.get(line, line))
     return fields, None
+
+
+def parse_driver_info(text: str) -> tuple[str | None, str | None]:
+    """`ethtool -i`: the driver name. Virtual NICs (veth, bridge, tun) have no device/driver link in
+    sysfs, so this is the only place their driver shows."""
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "driver" and value.strip():
+            return value.strip(), None
+    return None, unsupported_reason(text) or "ethtool -i printed no driver"

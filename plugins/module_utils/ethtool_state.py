@@ -11,6 +11,7 @@ from ansible_collections.fastpath.host.plugins.module_utils.commands import NOT_
 from ansible_collections.fastpath.host.plugins.module_utils.ethtool_parse import (
     parse_channels,
     parse_coalesce,
+    parse_driver_info,
     parse_features,
     parse_flow_hash,
     parse_rings,
@@ -51,6 +52,14 @@ def read_ethtool(ifname: str, runner: CommandRunner, enabled: bool = True) -> di
         }
         out["rss_reason"] = None
     return out
+
+
+def read_virtual_driver(ifname: str, runner: CommandRunner) -> str | None:
+    """The driver of a NIC with no device in sysfs (veth, bridge, tun), from `ethtool -i`."""
+    if not runner.available("ethtool"):
+        return None
+    driver, _ = _query(runner, ["ethtool", "-i", ifname], parse_driver_info, None)
+    return driver
 
 
 def _query(runner: CommandRunner, argv: list[str], parser, skip_reason):

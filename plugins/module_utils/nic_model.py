@@ -8,7 +8,10 @@ costs only its own entry, reported in warnings.
 from __future__ import annotations
 
 from ansible_collections.fastpath.host.plugins.module_utils.commands import CommandRunner
-from ansible_collections.fastpath.host.plugins.module_utils.ethtool_state import read_ethtool
+from ansible_collections.fastpath.host.plugins.module_utils.ethtool_state import (
+    read_ethtool,
+    read_virtual_driver,
+)
 from ansible_collections.fastpath.host.plugins.module_utils.hostfs import HostFS
 from ansible_collections.fastpath.host.plugins.module_utils.irq_queue_map import (
     attach_queue_irqs,
@@ -77,6 +80,8 @@ def read_interface(fs: HostFS, runner: CommandRunner, name: str, irqs: dict, eth
     nic.update(read_link(fs, name))
     nic["xdp"] = None
     nic.update(read_ethtool(name, runner, ethtool))
+    if nic["driver"] is None and ethtool:
+        nic["driver"] = read_virtual_driver(name, runner)
     queues = read_queues(fs, name)
     nic_irqs, warnings = map_nic_irqs(name, device, irqs)
     for w in warnings:

@@ -58,3 +58,18 @@ def test_features_fixed_list():
     )
     assert feats["generic-receive-offload"] is True and feats["rx-gro-list"] is False
     assert feats["_fixed"] == ["rx-checksumming", "tx-checksum-ipv4"]
+
+
+def test_driver_info_names_a_virtual_nics_driver():
+    # `ethtool -i` on a veth (ethtool 6.1): the only place a NIC without a sysfs device names its driver
+    text = (
+        "driver: veth\nversion: 1.0\nfirmware-version: \nexpansion-rom-version: \nbus-info: \n"
+        "supports-statistics: yes\nsupports-test: no\nsupports-eeprom-access: no\n"
+        "supports-register-dump: no\nsupports-priv-flags: no\n"
+    )
+    assert E.parse_driver_info(text) == ("veth", None)
+
+
+def test_driver_info_without_a_driver_line_says_so():
+    assert E.parse_driver_info("Cannot get driver information: No such device\n") == (
+        None, "ethtool -i printed no driver")

@@ -1,0 +1,58 @@
+"""The whole site.yml on a 3-host lab, as an operator runs it: green, then idempotent.
+
+Runs through `fastpath run` (ansible-runner) so the per-play changed counts come from real events.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fastpath import runner
+
+pytestmark = pytest.mark.lab
+
+# Stages that measure or write the controller's report on every run, by design.
+ALWAYS_CHANGING = ("Smoke", "Report")
+
+
+@pytest.fixture(scope="module")
+def lab3(lab_tools, monkeypatch_module):
+    proc = lab_tools.run("up", "--instance", str(lab_tools.instance), "--size", "3", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    monkeypatch_module.setenv("FASTPATH_LAB_INSTANCE", str(lab_tools.instance))
+    return lab_tools
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+@pytest.fixture(scope="module")
+def first_run(lab3, tmp_path_factory):
+    return runner.run("site", quiet=True, artifact_dir=str(tmp_path_factory.mktemp("first")))
+
+
+@pytest.fixture(scope="module")
+def second_run(first_run, tmp_path_factory):
+    return runner.run("site", quiet=True, artifact_dir=str(tmp_path_factory.mktemp("second")))
+
+
+def test_first_run_is_green_on_every_host(first_run):
+    assert first_run.failed_hosts == [], first_run.table()
+    assert set(first_run.hosts) >= {"srv1", "srv2", "cli1"}
+    assert first_run.rc == 0
+
+
+def test_first_run_tunes_and_deploys(first_run):
+    changed_plays = " ".join(first_run.changed_by_play)
+    assert "Tune" in changed_plays or "tune" in changed_plays, first_run.changed_by_play
+    assert "Deploy" in changed_plays or "deploy" in changed_plays, first_run.changed_by_play
+
+
+def test_second_run_changes_nothing_but_smoke_and_report(second_run):
+    assert second_run.failed_hosts == [], second_run.table()
+    unexpected = {play: n for play, n in second_run.changed_by_play.items()
+                  if not play.startswith(ALWAYS_CHANGING)}
+    assert unexpected == {}, f"plays that changed on the second run: {unexpected}"

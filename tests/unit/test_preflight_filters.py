@@ -1,0 +1,33 @@
+"""The preflight summary fact and the one-screen table, from module results of the shapes returned."""
+
+from ansible_collections.fastpath.host.plugins.filter.preflight import preflight_summary, preflight_table
+
+KERNEL_OK = {
+    "release": "6.1.0-18-amd64", "meets_min_kernel": True, "systemd_pid1": True,
+    "io_uring": {"usable": True, "reason": "ok"}, "xdp": {"usable": True, "reason": "ok"},
+}
+CPU = {"cpus": {"online": "0-3", "count_online": 4}}
+NIC = {"interfaces": {"eth0": {"driver": "veth", "numa_node": -1, "irqs": [],
+                               "queues": {"rx": [{"index": i} for i in range(4)], "tx": [{"index": 0}]}}}}
+
+
+def test_summary_counts_queues_per_nic():
+    s = preflight_summary(KERNEL_OK, CPU, NIC)
+    assert s["nics"] == [{"name": "eth0", "driver": "veth", "rx_queues": 4, "tx_queues": 1, "irqs": 0,
+                          "numa_node": -1}]
+    assert s["cpu_count"] == 4 and s["kernel"] == "6.1.0-18-amd64"
+
+
+def test_table_names_failed_and_unreachable_hosts_with_the_reason():
+    bad_kernel = {**KERNEL_OK, "xdp": {"usable": False, "reason": "bpf() failed: Operation not permitted"}}
+    hostvars = {
+        "srv1": {"preflight_result": preflight_summary(KERNEL_OK, CPU, NIC), "preflight_ok": True},
+        "srv2": {"preflight_result": preflight_summary(bad_kernel, CPU, NIC)},
+        "srv3": {},
+    }
+    lines = preflight_table(hostvars, ["srv1", "srv2", "srv3"])
+    row = {line.split()[0]: line for line in lines[2:] if line and not line.startswith(" ")}
+    assert " ok " in row["srv1"] and "eth0[veth] 4/1" in row["srv1"]
+    assert "FAILED" in row["srv2"]
+    assert any("xdp: bpf() failed: Operation not permitted" in line for line in lines)
+    assert "UNREACHABLE" in row["srv3"]
