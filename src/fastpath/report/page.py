@@ -77,7 +77,7 @@ def render_page(
         f"<nav>{nav}</nav>",
         _summary(hosts),
         *(
-            _host(i, h, (diffs or {}).get(h.host, None) if compare_name else False)
+            _host(i, h, compared=compare_name is not None, diff=(diffs or {}).get(h.host))
             for i, h in enumerate(hosts)
         ),
     ]
@@ -155,7 +155,8 @@ def _count(n: int) -> str:
     return Num(f'<span class="bad">{n:,}</span>' if n else "0")
 
 
-def _host(index: int, h: HostDoc, diff) -> str:
+def _host(index: int, h: HostDoc, compared: bool, diff: HostDiff | None) -> str:
+    """One host's section; with `compared`, a before/after part (diff None: not in the earlier run)."""
     cpus = h.cpus
     meta = _facts(
         ("collected", h.collected_at),
@@ -172,7 +173,7 @@ def _host(index: int, h: HostDoc, diff) -> str:
         "<h3>Findings</h3>",
         _findings(h.sorted_findings(), "findings", "No findings."),
     ]
-    if diff is not False:
+    if compared:
         parts.append(_difference(h, diff))
     parts.append("<h3>IRQ → CPU map</h3>")
     parts.append(_irq_map(h.nic_irqs()))

@@ -31,7 +31,10 @@ METRICS = {
     "fastpath_nic_queue_rps_flow_cnt": ("gauge", "RFS flow table size of an rx queue (rps_flow_cnt)."),
     "fastpath_irq_affinity_info": ("gauge", "One series per NIC IRQ: its queue and CPU affinity."),
     "fastpath_irq_interrupts_total": ("counter", "Interrupts of a NIC IRQ handled per CPU."),
-    "fastpath_softnet_processed_total": ("counter", "Packets the CPU took through the receive path (softnet_stat)."),
+    "fastpath_softnet_processed_total": (
+        "counter",
+        "Packets the CPU took through the receive path (softnet_stat).",
+    ),
     "fastpath_softnet_dropped_total": ("counter", "Packets dropped because the CPU's backlog was full."),
     "fastpath_softnet_time_squeeze_total": ("counter", "Times net_rx_action ran out of budget or time."),
     "fastpath_softnet_received_rps_total": ("counter", "RPS inter-processor interrupts received by the CPU."),
