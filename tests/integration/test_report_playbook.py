@@ -122,6 +122,9 @@ def test_after_tuning_a_compared_run_shows_what_changed(fleet, first_run):
         "report_label=after",
         "-e",
         "report_compare_to=previous",
+        # The findings' inputs reach nic_info: rmem_max (212992 in the tree) is now too small.
+        "-e",
+        "report_dataplane_rmem=33554432",
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     latest = fleet["report_dir"] / os.readlink(fleet["report_dir"] / "latest")
@@ -132,6 +135,8 @@ def test_after_tuning_a_compared_run_shows_what_changed(fleet, first_run):
     assert changes == {("IRQ affinity", irq["affinity"], "3"), ("xps_cpus", "none", "0")}
     assert len(page.tables["changes"]) == 1  # mlx5's; virtio_net, unchanged, says so instead
     assert "No setting changed." in page.texts
+    new = [row[1] for row in body_rows(page.rows("findings-new"), "severity")]
+    assert new == ["net.core.rmem_max is below what the dataplane will ask for"] * 2  # on both hosts
     assert [s for s in page.sections] == ["mlx5", "virtio_net"]
 
 
