@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.fastpath.host.plugins.module_utils.flow_hash import FLOW_TYPES, validate
+
 _KEY = re.compile(r"^[a-z0-9_]+(\.[A-Za-z0-9_-]+)+$")
 _INTS = re.compile(r"^\d+( \d+)*$")
 _INT_MAX = (1 << 31) - 1
@@ -65,9 +67,15 @@ def sysctl_problems(sysctls: dict, var: str = "sysctl_tuning_overrides") -> list
 
 
 def nic_problems(
-    interface: str, nic: dict | None, rings: dict, coalesce: dict, prefix: str = "nic_tuning"
+    interface: str,
+    nic: dict | None,
+    rings: dict,
+    coalesce: dict,
+    prefix: str = "nic_tuning",
+    flow_hash: dict | None = None,
 ) -> list:
-    """The NIC exists; ring sizes are known keys within the NIC's maxima; coalescing keys are known."""
+    """The NIC exists; ring sizes are known keys within the NIC's maxima; coalescing keys are known;
+    flow hashes name ethtool's flow types and letters."""
     if not nic:
         return [f"{prefix}_interface: {interface!r} does not exist on this host"]
     problems = []
@@ -91,6 +99,13 @@ def nic_problems(
             continue
         elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _INT_MAX:
             problems.append(f"{prefix}_coalesce: {key} = {value!r} is not an integer >= 0")
+    for flow_type, letters in (flow_hash or {}).items():
+        if flow_type not in FLOW_TYPES:
+            problems.append(
+                f"{prefix}_rx_flow_hash: unknown flow type {flow_type!r} (known: {', '.join(FLOW_TYPES)})"
+            )
+        elif validate(letters):
+            problems.append(f"{prefix}_rx_flow_hash: {flow_type}: {validate(letters)}")
     return problems
 
 

@@ -22,6 +22,14 @@ from ansible_collections.fastpath.host.plugins.module_utils.ethtool_set import (
     differences,
     read_group,
 )
+from ansible_collections.fastpath.host.plugins.module_utils.flow_hash import (
+    FlowHashUnsupported,
+    apply_flow_hash,
+    read_flow_hash,
+)
+from ansible_collections.fastpath.host.plugins.module_utils.flow_hash import (
+    differences as flow_hash_differences,
+)
 from ansible_collections.fastpath.host.plugins.module_utils.settings import read_text, write_text
 
 ORDER = ("ethtool", "sysfs", "irq_affinity", "sysctl", "file", "service")
@@ -161,14 +169,26 @@ def _ethtool(entry, result, root, check_mode, run) -> None:
     if not os.path.isdir(os.path.join(root, "sys/class/net", ifname)):
         result.update(status="skipped", reason=f"interface {ifname} no longer exists")
         return
+    # The flow hash is read per flow type (ethtool -n IF rx-flow-hash T); the rest per group (-l/-g/-c).
+    if group == "rx_flow_hash":
+        read, diff_of, apply = (
+            (lambda r, i, _g: read_flow_hash(r, i, want)),
+            flow_hash_differences,
+            (lambda r, i, _g, w: apply_flow_hash(r, i, w)),
+        )
+    else:
+        read, diff_of, apply = read_group, differences, apply_group
     try:
-        current = read_group(run, ifname, group)
+        current = read(run, ifname, group)
         result["before"] = " ".join(f"{k} {current.get(k)}" for k in sorted(want))
-        if not differences(current, want):
+        if not diff_of(current, want):
             result["status"] = "ok"
             return
         if not check_mode:
-            apply_group(run, ifname, group, want)
+            apply(run, ifname, group, want)
+    except FlowHashUnsupported as e:
+        result.update(status="skipped", reason=str(e))
+        return
     except EthtoolError as e:
         result.update(status="failed", reason=str(e))
         return
