@@ -17,7 +17,7 @@ DOCUMENTATION = r"""
 module: cpu_partition
 short_description: Plan housekeeping, IRQ/XDP and worker CPUs, queue count, IRQ affinity, RPS and XPS
 description:
-  - A pure computation over the facts of M(fastpath.host.cpu_info) and M(fastpath.host.nic_info): it reads
+  - A pure computation over the facts of M(fastpath.host.cpu_info) and M(fastpath.host.nic_info) - it reads
     and changes nothing on the host, so it runs the same in check mode.
   - Prefers the NIC's NUMA node, keeps SMT siblings in one set where it can, gives each IRQ CPU one
     queue, lets every CPU transmit on exactly one queue (XPS), and says why for each choice in

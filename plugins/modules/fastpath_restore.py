@@ -13,7 +13,7 @@ DOCUMENTATION = r"""
 module: fastpath_restore
 short_description: Restore every setting recorded in fastpath's snapshot, exactly
 description:
-  - Reads C(/var/lib/fastpath/snapshot.json) and puts back each recorded value: ethtool channels,
+  - Reads C(/var/lib/fastpath/snapshot.json) and puts back each recorded value - ethtool channels,
     rings and coalescing first, then queue masks and counts, IRQ affinities, sysctls, then files
     (removed if fastpath created them) and services (enabled/active state).
   - Values already equal are left alone, so a second run changes nothing.

@@ -23,7 +23,7 @@ description:
     systemd unit's enabled and active state) and records it in C(/var/lib/fastpath/snapshot.json)
     unless it is recorded already; the first record wins, so run it before every change.
   - With C(state=show), returns the snapshot's entries and changes nothing.
-  - Kernel settings need no separate record: M(fastpath.host.sysctl_apply), M(fastpath.host.irq_affinity)
+  - Kernel settings need no separate record - M(fastpath.host.sysctl_apply), M(fastpath.host.irq_affinity)
     and M(fastpath.host.nic_queues) record before they write.
 version_added: "0.1.0"
 author: fastpath engineers

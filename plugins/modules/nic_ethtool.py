@@ -45,21 +45,21 @@ options:
     type: str
     required: true
   channels:
-    description: Channel counts, e.g. C({combined: 8}) or C({rx: 4, tx: 4}).
+    description: "Channel counts, e.g. C({combined: 8}) or C({rx: 4, tx: 4})."
     type: dict
     default: {}
   rings:
-    description: Ring sizes, e.g. C({rx: 4096, tx: 4096}).
+    description: "Ring sizes, e.g. C({rx: 4096, tx: 4096})."
     type: dict
     default: {}
   coalesce:
-    description: Coalescing, keys as ethtool -c prints them with underscores, e.g. C({rx_usecs: 0}).
+    description: "Coalescing, keys as ethtool -c prints them with underscores, e.g. C({rx_usecs: 0})."
     type: dict
     default: {}
   rx_flow_hash:
     description:
-      - Fields the RSS hash uses per flow type, as ethtool's letters (C(s) source address,
-        C(d) destination address, C(f) source port, C(n) destination port), e.g. C({udp4: sdfn, udp6: sdfn}).
+      - "Fields the RSS hash uses per flow type, as ethtool's letters (C(s) source address,
+        C(d) destination address, C(f) source port, C(n) destination port), e.g. C({udp4: sdfn, udp6: sdfn})."
     type: dict
     default: {}
 attributes:

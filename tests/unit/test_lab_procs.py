@@ -68,8 +68,11 @@ def test_terminate_kills_a_process_that_ignores_sigterm():
 
 def test_find_by_cmdline_matches_program_and_argument():
     marker = f"fastpath-lab-test-{os.getpid()}"
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker])
+    child = subprocess.Popen([sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(60)",
+                              marker], stdout=subprocess.PIPE, text=True)
     try:
+        # until the child has exec'd, /proc/PID/cmdline is still the parent's
+        assert child.stdout.readline().strip() == "ready"
         assert procs.find_by_cmdline(os.path.basename(sys.executable), marker) == [child.pid]
         assert procs.find_by_cmdline("systemd-nspawn", marker) == []
     finally:
