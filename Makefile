@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 LAB_SIZE ?= 3
 
-.PHONY: setup demo test lint unit native-test integration molecule lab-image lab-up lab-down lab-status clean
+.PHONY: setup demo test lint bench lab-image lab-up lab-down lab-status clean
 
 setup:
 	bash scripts/setup.sh
@@ -22,6 +22,13 @@ test: setup
 
 lint: setup
 	bash scripts/test.sh lint
+
+# Benchmarks print measured numbers and ratios against peers run side by side; not part of `test`.
+bench: setup
+	$(MAKE) -C native
+	$(MAKE) -C bench
+	$(BIN)/python bench/bench_dataplane.py
+	$(BIN)/python bench/bench_host_model.py
 
 lab-image: setup
 	$(BIN)/fastpath lab image
