@@ -84,21 +84,9 @@ def playbook_for(stage: str) -> str:
     return path
 
 
-def run(
-    stage: str = "site",
-    inventory: str | None = None,
-    extravars: dict | None = None,
-    limit: str | None = None,
-    check: bool = False,
-    diff: bool = False,
-    quiet: bool = False,
-    artifact_dir: str | None = None,
-) -> RunSummary:
-    """Run a stage (or the whole site.yml) with ansible-runner; return the summary of its events."""
-    return run_playbook(
-        REPO, playbook_for(stage), inventory=_inventory_arg(inventory), extravars=extravars, limit=limit,
-        check=check, diff=diff, quiet=quiet, artifact_dir=artifact_dir,
-    )
+def run(stage: str = "site", inventory: str | None = None, **options) -> RunSummary:
+    """Run a stage (or the whole site.yml) of this repository; `options` as for run_playbook."""
+    return run_playbook(REPO, playbook_for(stage), inventory=_inventory_arg(inventory), **options)
 
 
 def run_playbook(
