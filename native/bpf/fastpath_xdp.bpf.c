@@ -198,12 +198,53 @@ static __always_inline __u32 sum_words(const void *p, int nwords)
 	return sum;
 }
 
+/* Ones' complement sum of the UDP pseudo header (addresses, length, protocol), summed as raw memory
+ * words like the datagram itself. The order of the addresses does not change the sum. */
+static __always_inline __u32 pseudo_sum(const struct pkt *p)
+{
+	__u32 sum = p->udp->len + bpf_htons(IPPROTO_UDP);
+
+	if (!p->is_v6) {
+		struct iphdr *ip4 = p->l3;
+
+		sum += sum_words(&ip4->saddr, 4); /* saddr and daddr are adjacent */
+	} else {
+		struct ipv6hdr *ip6 = p->l3;
+
+		sum += sum_words(&ip6->saddr, 16);
+	}
+	return sum;
+}
+
+/* Write the full UDP checksum of the datagram as it is now, given its pseudo header sum. */
+static __always_inline void write_udp_csum(struct pkt *p, __u32 pseudo, __u32 udp_len, void *end)
+{
+	p->udp->check = 0;
+	p->udp->check = csum_fold(pseudo + udp_sum(p->udp, udp_len, end));
+	if (!p->udp->check)
+		p->udp->check = 0xffff; /* 0 means "no checksum" (forbidden on IPv6); ~0 is the same sum */
+}
+
+/* A frame redirected into a cpumap becomes a new skb on the target CPU, built from the xdp_frame
+ * alone: the sender's CHECKSUM_PARTIAL state does not travel with it. Local senders over veth leave
+ * the UDP checksum partial (only the folded pseudo header sum, the offload never happens), so the
+ * stack would verify that half-done sum and count UdpInCsumErrors. Complete exactly those checksums.
+ * Full checksums, IPv4's 0 ("none") and corrupt ones stay as they are, for the stack to judge; a
+ * corrupt one that happens to equal the partial value (1 in 65536) is the only one this hides. */
+static __always_inline void complete_partial_csum(struct pkt *p, void *end)
+{
+	__u32 pseudo = pseudo_sum(p);
+
+	if (p->udp->check != (__u16)~csum_fold(pseudo))
+		return;
+	write_udp_csum(p, pseudo, bpf_ntohs(p->udp->len), end);
+}
+
 /* Turn a valid ping into a pong in place and send it back out of the interface it came in on. */
 static __always_inline int answer_ping(struct pkt *p, void *end)
 {
 	__u8 mac[ETH_ALEN];
 	__u32 udp_len = bpf_ntohs(p->udp->len);
-	__u32 sum;
 	__be16 port;
 
 	__builtin_memcpy(mac, p->eth->h_dest, ETH_ALEN);
@@ -217,8 +258,6 @@ static __always_inline int answer_ping(struct pkt *p, void *end)
 	p->udp->dest = port;
 	p->udp->check = 0;
 
-	/* Pseudo header, summed as raw memory words like the datagram itself. */
-	sum = p->udp->len + bpf_htons(IPPROTO_UDP);
 	if (!p->is_v6) {
 		struct iphdr *ip4 = p->l3;
 		__be32 a = ip4->saddr;
@@ -228,7 +267,6 @@ static __always_inline int answer_ping(struct pkt *p, void *end)
 		ip4->ttl = REPLY_HOP_LIMIT;
 		ip4->check = 0;
 		ip4->check = csum_fold(sum_words(ip4, sizeof(struct iphdr) / 2));
-		sum += sum_words(&ip4->saddr, 4);
 	} else {
 		struct ipv6hdr *ip6 = p->l3;
 		struct in6_addr a = ip6->saddr;
@@ -236,17 +274,13 @@ static __always_inline int answer_ping(struct pkt *p, void *end)
 		ip6->saddr = ip6->daddr;
 		ip6->daddr = a;
 		ip6->hop_limit = REPLY_HOP_LIMIT;
-		sum += sum_words(&ip6->saddr, 16);
 	}
-	sum += udp_sum(p->udp, udp_len, end);
-	p->udp->check = csum_fold(sum);
-	if (!p->udp->check)
-		p->udp->check = 0xffff; /* 0 means "no checksum" (forbidden on IPv6); ~0 is the same sum */
+	write_udp_csum(p, pseudo_sum(p), udp_len, end);
 	count(FP_XDP_C_TX);
 	return XDP_TX;
 }
 
-static __always_inline int steer(const struct fp_xdp_config *cfg, const struct pkt *p)
+static __always_inline int steer(const struct fp_xdp_config *cfg, struct pkt *p, void *end)
 {
 	if (cfg->steer == FP_XDP_STEER_CPUMAP && cfg->nworkers) {
 		__u64 worker = bpf_be64_to_cpu(p->fp->session_id) % cfg->nworkers;
@@ -256,6 +290,8 @@ static __always_inline int steer(const struct fp_xdp_config *cfg, const struct p
 		cpu = cfg->worker_cpu[worker & (FP_XDP_MAX_WORKERS - 1)];
 		act = bpf_redirect_map(&fp_cpumap, cpu, XDP_PASS); /* XDP_PASS if the CPU has no entry */
 		if (act == XDP_REDIRECT) {
+			/* The frame is converted only after we return, so fixing it now is in time. */
+			complete_partial_csum(p, end);
 			count(FP_XDP_C_REDIRECT);
 			return XDP_REDIRECT;
 		}
@@ -337,7 +373,7 @@ int fastpath_xdp(struct xdp_md *ctx)
 
 	if (p.fp->type == FP_T_PING && cfg->ping_fastpath)
 		return answer_ping(&p, end);
-	return steer(cfg, &p);
+	return steer(cfg, &p, end);
 }
 
 /* The kernel recognises only GPL-family license strings: this file is GPL-2.0 OR BSD-2-Clause. */

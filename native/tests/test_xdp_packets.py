@@ -259,9 +259,6 @@ def test_rate_limit_drops_what_exceeds_the_burst(netns_pair):
         srv.xdp("detach", srv.iface)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug: on veth, cpumap-redirected datagrams reach IP (IpInDelivers) but not the UDP socket; "
-    "suspected partial checksums from local senders once cpumap rebuilds the skb (docs/dataplane-xdp.md)."))
 def test_cpumap_steering_redirects_every_valid_packet_and_the_stack_still_answers(netns_pair):
     srv, cli = netns_pair.server, netns_pair.client
     srv.xdp("attach", srv.iface, "--steer", "cpumap", "--workers", "0-1")
