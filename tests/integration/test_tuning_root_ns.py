@@ -85,6 +85,8 @@ PLAYBOOK = """
     nic_tuning_interface: eth0
     cpu_partition_interface: eth0
     cpu_partition_layout: shared
+    # the re-apply unit and udev rule belong on a managed host, not on the machine running the tests
+    nic_tuning_reapply: false
   roles:
     - role: fastpath.host.sysctl_tuning
     - role: fastpath.host.nic_tuning
