@@ -30,13 +30,25 @@ def monkeypatch_module():
 
 
 @pytest.fixture(scope="module")
-def first_run(lab3, tmp_path_factory):
-    return runner.run("site", quiet=True, artifact_dir=str(tmp_path_factory.mktemp("first")))
+def runs_dir(tmp_path_factory):
+    """Smoke results and reports of this module's runs go here, not into the clone's runs/."""
+    return tmp_path_factory.mktemp("runs")
+
+
+def site(tmp_path_factory, runs_dir, name: str, **extravars):
+    extravars = {"report_dir": str(runs_dir), "smoke_test_results_dir": str(runs_dir), **extravars}
+    artifacts = str(tmp_path_factory.mktemp(name))
+    return runner.run("site", quiet=True, extravars=extravars, artifact_dir=artifacts)
 
 
 @pytest.fixture(scope="module")
-def second_run(first_run, tmp_path_factory):
-    return runner.run("site", quiet=True, artifact_dir=str(tmp_path_factory.mktemp("second")))
+def first_run(lab3, tmp_path_factory, runs_dir):
+    return site(tmp_path_factory, runs_dir, "first")
+
+
+@pytest.fixture(scope="module")
+def second_run(first_run, tmp_path_factory, runs_dir):
+    return site(tmp_path_factory, runs_dir, "second")
 
 
 def test_first_run_is_green_on_every_host(first_run):
@@ -58,11 +70,10 @@ def test_second_run_changes_nothing_but_the_report(second_run):
     assert unexpected == {}, f"plays that changed on the second run: {unexpected}"
 
 
-def test_baseline_run_measures_before_and_after_tuning(second_run, tmp_path_factory):
-    runs = runner.REPO / "runs"
-    before = set(runs.iterdir()) if runs.exists() else set()
-    summary = runner.run("site", extravars={"smoke_baseline": "true"}, quiet=True,
-                         artifact_dir=str(tmp_path_factory.mktemp("baseline")))
+def test_baseline_run_measures_before_and_after_tuning(second_run, tmp_path_factory, runs_dir):
+    runs = runs_dir
+    before = set(runs.iterdir())
+    summary = site(tmp_path_factory, runs_dir, "baseline", smoke_baseline="true")
     assert summary.failed_hosts == [], summary.table()
     new = sorted(p.name for p in set(runs.iterdir()) - before)
     # one smoke run and one report run labelled before, the same labelled after
