@@ -4,7 +4,7 @@
 A link that goes down and up, a driver reset or a channel change re-creates the queues (rps_cpus,
 rps_flow_cnt and xps_cpus back to their defaults) and re-requests the IRQs, often under new numbers
 with the default affinity. Role nic_tuning saves what it applied, per *queue*, in
-/etc/fastpath/nic-<iface>.json; this command maps today's IRQs to queues again (irq_queue_map, the
+/var/lib/fastpath/reapply/nic-<iface>.json; this command maps today's IRQs to queues again (irq_queue_map, the
 same driver-aware map nic_info uses) and writes only what differs, through the same apply core as
 the modules (settings.apply_settings: read back after writing, prior values into the snapshot so
 restore.yml can put them back). Run by udev when the interface appears or is renamed, by
@@ -42,7 +42,7 @@ from ansible_collections.fastpath.host.plugins.module_utils.settings import (
 )
 from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError
 
-PLAN_DIR = "etc/fastpath"
+PLAN_DIR = "var/lib/fastpath/reapply"
 PLAN_VERSION = 1
 # The plan keys the role saves (from cpu_partition_plan) and the reapply needs.
 PLAN_KEYS = ("queue_cpus", "housekeeping", "xps_cpus", "rps_cpus", "rps_flow_cnt")
@@ -175,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Re-apply the IRQ affinity, RPS/RFS and XPS that fastpath's nic_tuning saved for an "
         "interface (after a link flap, driver reset or IRQ re-request). Idempotent.",
     )
-    parser.add_argument("interface", help="the interface, e.g. eth0 (its plan: /etc/fastpath/nic-IF.json)")
+    parser.add_argument(
+        "interface", help="the interface, e.g. eth0 (its plan: /var/lib/fastpath/reapply/nic-IF.json)"
+    )
     parser.add_argument("--check", action="store_true", help="show what would change, change nothing")
     parser.add_argument("--watch", action="store_true",
                         help="apply now, then again each time the link comes up (run by the systemd unit)")

@@ -36,8 +36,8 @@ PLAN = {
 def host(tmp_path) -> Path:
     root = tmp_path / "host"
     shutil.copytree(TREES / "ixgbe", root, symlinks=True)
-    (root / "etc/fastpath").mkdir(parents=True)
-    (root / "etc/fastpath/nic-eth1.json").write_text(json.dumps(PLAN))
+    (root / "var/lib/fastpath/reapply").mkdir(parents=True)
+    (root / "var/lib/fastpath/reapply/nic-eth1.json").write_text(json.dumps(PLAN))
     return root
 
 
@@ -106,7 +106,7 @@ def test_check_mode_reports_and_writes_nothing(host, capsys):
     assert rc == 0
     assert "would change irq_affinity 27: 0-7 -> 2" in out
     assert affinity(host, 27) == "0-7"
-    assert not (host / "var/lib/fastpath").exists()
+    assert not (host / "var/lib/fastpath/snapshot.json").exists()  # check mode records nothing
 
 
 def test_prior_values_go_to_the_snapshot_for_restore(host, capsys):
@@ -119,7 +119,8 @@ def test_prior_values_go_to_the_snapshot_for_restore(host, capsys):
 def test_no_plan_fails_with_the_file_named(host, capsys):
     rc, _, err = run(host, "eth10", capsys=capsys)
     assert rc == 2
-    assert f"{host}/etc/fastpath/nic-eth10.json does not exist: role nic_tuning has not tuned eth10" in err
+    plan = f"{host}/var/lib/fastpath/reapply/nic-eth10.json"
+    assert f"{plan} does not exist: role nic_tuning has not tuned eth10" in err
 
 
 @pytest.mark.parametrize(("plan", "message"), [
@@ -129,7 +130,7 @@ def test_no_plan_fails_with_the_file_named(host, capsys):
     (json.dumps({**PLAN, "queue_cpus": ["two"]}), "nic-eth1.json: "),
 ])
 def test_a_broken_plan_fails_cleanly_and_changes_nothing(host, capsys, plan, message):
-    (host / "etc/fastpath/nic-eth1.json").write_text(plan)
+    (host / "var/lib/fastpath/reapply/nic-eth1.json").write_text(plan)
     rc, out, err = run(host, "eth1", capsys=capsys)
     assert rc == 2 and out == ""
     assert err.startswith("fastpath-reapply: ") and message in err
@@ -137,7 +138,8 @@ def test_a_broken_plan_fails_cleanly_and_changes_nothing(host, capsys, plan, mes
 
 
 def test_an_interface_that_is_gone_is_named(host, capsys):
-    shutil.copy(host / "etc/fastpath/nic-eth1.json", host / "etc/fastpath/nic-eth9.json")
+    plans = host / "var/lib/fastpath/reapply"
+    shutil.copy(plans / "nic-eth1.json", plans / "nic-eth9.json")
     rc, _, err = run(host, "eth9", capsys=capsys)
     assert rc == 2 and "interface eth9 does not exist (yet)" in err
 
