@@ -101,12 +101,12 @@ def apply_flow_hash(run, ifname: str, wanted: dict) -> dict:
     for flow_type, (_before, letters) in sorted(diff.items()):
         argv = ["ethtool", "-N", ifname, "rx-flow-hash", flow_type, letters]
         rc, out, err = run(argv)
+        message = (err or out).strip()
+        # ethtool 6.1 prints "Cannot change RX network flow hashing options: Invalid argument" and
+        # still exits 0 on virtio_net, so the refusal is read from the text whatever the exit code.
+        if _REFUSED.search(message):
+            raise FlowHashUnsupported(f"{ifname} ({flow_type}): the driver refuses '{letters}': {message}")
         if rc != 0:
-            message = (err or out).strip()
-            if _REFUSED.search(message):
-                raise FlowHashUnsupported(
-                    f"{ifname} ({flow_type}): the driver refuses '{letters}': {message}"
-                )
             raise EthtoolError(f"{' '.join(argv)} failed: {message}")
     left = differences(read_flow_hash(run, ifname, wanted), wanted)
     if left:

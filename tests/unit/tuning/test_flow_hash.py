@@ -110,6 +110,19 @@ def test_a_driver_that_refuses_the_change_is_unsupported_not_a_failure():
         apply_flow_hash(driver, "eth0", {"udp4": "sdfn"})
 
 
+def test_a_refusal_printed_with_exit_code_0_is_unsupported_too():
+    # ethtool 6.1 on virtio_net, as seen on this machine: the error on stderr, and exit code 0
+    driver = FakeDriver({"udp4": "", "udp6": ""})
+
+    def refuse_but_exit_0(argv):
+        if argv[1] == "-N":
+            return 0, "", "Cannot change RX network flow hashing options: Invalid argument\n"
+        return driver(argv)
+
+    with pytest.raises(FlowHashUnsupported, match="refuses 'sdfn': .*Invalid argument"):
+        apply_flow_hash(refuse_but_exit_0, "eth0", {"udp4": "sdfn"})
+
+
 def test_a_change_that_does_not_read_back_fails():
     driver = FakeDriver({"udp4": "sd"})
 
