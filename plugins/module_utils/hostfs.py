@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.fastpath.host.plugins.module_utils.cpulist import (
+    CpuSetError,
+    format_cpulist,
+    parse_mask,
+)
+
 
 class HostFS:
     """A read-only view of a host's /proc and /sys rooted at `root` ("/" for the live host)."""
@@ -50,6 +56,18 @@ class HostFS:
     def read_line(self, rel: str, *, quiet: bool = False) -> str | None:
         text = self.read(rel, quiet=quiet)
         return None if text is None else text.strip()
+
+    def read_mask(self, rel: str, *, quiet: bool = False) -> str | None:
+        """A hex CPU mask file (smp_affinity, rps_cpus, xps_cpus ...) as a cpulist; None when the file is
+        missing or holds no mask (a warning says which)."""
+        text = self.read_line(rel, quiet=quiet)
+        if text is None:
+            return None
+        try:
+            return format_cpulist(parse_mask(text))
+        except CpuSetError as e:
+            self.warn(f"/{rel}: {e}")
+            return None
 
     def read_int(self, rel: str, *, quiet: bool = False) -> int | None:
         text = self.read_line(rel, quiet=quiet)

@@ -13,7 +13,6 @@ from ansible_collections.fastpath.host.plugins.module_utils.cpulist import (
     CpuSetError,
     format_cpulist,
     parse_cpulist,
-    parse_mask,
 )
 from ansible_collections.fastpath.host.plugins.module_utils.hostfs import HostFS
 from ansible_collections.fastpath.host.plugins.module_utils.interrupts import parse_interrupts
@@ -56,7 +55,7 @@ def read_affinity(fs: HostFS, irq: int) -> dict:
             fs, f"{base}/effective_affinity_list", f"{base}/effective_affinity", quiet=True
         ),
         # affinity_hint is a mask (all zeros when the driver gave no hint).
-        "affinity_hint": _mask_file(fs, f"{base}/affinity_hint"),
+        "affinity_hint": fs.read_mask(f"{base}/affinity_hint", quiet=True),
         "node": fs.read_int(f"{base}/node", quiet=True),
     }
 
@@ -76,15 +75,5 @@ def _cpulist_file(fs: HostFS, list_rel: str, mask_rel: str, quiet: bool = False)
         except CpuSetError as e:
             fs.warn(f"/{list_rel}: {e}")
             return None
-    return _mask_file(fs, mask_rel, quiet=quiet)
+    return fs.read_mask(mask_rel, quiet=quiet)
 
-
-def _mask_file(fs: HostFS, rel: str, quiet: bool = True) -> str | None:
-    text = fs.read_line(rel, quiet=quiet)
-    if text is None:
-        return None
-    try:
-        return format_cpulist(parse_mask(text))
-    except CpuSetError as e:
-        fs.warn(f"/{rel}: {e}")
-        return None

@@ -12,11 +12,6 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.fastpath.host.plugins.module_utils.cpulist import (
-    CpuSetError,
-    format_cpulist,
-    parse_mask,
-)
 from ansible_collections.fastpath.host.plugins.module_utils.hostfs import HostFS
 
 _NET = "sys/class/net"
@@ -101,7 +96,7 @@ def read_queues(fs: HostFS, ifname: str) -> dict:
             queues["rx"].append(
                 {
                     "index": index,
-                    "rps_cpus": _mask(fs, f"{q}/rps_cpus"),
+                    "rps_cpus": fs.read_mask(f"{q}/rps_cpus"),
                     "rps_flow_cnt": fs.read_int(f"{q}/rps_flow_cnt", quiet=True),
                 }
             )
@@ -110,8 +105,8 @@ def read_queues(fs: HostFS, ifname: str) -> dict:
                 {
                     "index": index,
                     # xps_cpus is unreadable (ENOENT) on single-queue devices and without CONFIG_XPS.
-                    "xps_cpus": _mask(fs, f"{q}/xps_cpus", quiet=True),
-                    "xps_rxqs": _mask(fs, f"{q}/xps_rxqs", quiet=True),
+                    "xps_cpus": fs.read_mask(f"{q}/xps_cpus", quiet=True),
+                    "xps_rxqs": fs.read_mask(f"{q}/xps_rxqs", quiet=True),
                     "tx_maxrate": fs.read_int(f"{q}/tx_maxrate", quiet=True),
                 }
             )
@@ -119,13 +114,3 @@ def read_queues(fs: HostFS, ifname: str) -> dict:
         queues[kind].sort(key=lambda q: q["index"])
     return queues
 
-
-def _mask(fs: HostFS, rel: str, quiet: bool = False) -> str | None:
-    text = fs.read_line(rel, quiet=quiet)
-    if text is None:
-        return None
-    try:
-        return format_cpulist(parse_mask(text))
-    except CpuSetError as e:
-        fs.warn(f"/{rel}: {e}")
-        return None
