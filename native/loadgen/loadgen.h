@@ -18,6 +18,12 @@
 #define LG_MAX_BATCH 1024
 #define LG_MAX_DURATION_S 3600.0 /* the generator always stops by itself */
 #define LG_SOCKBUF_BYTES (4 << 20)
+/*
+ * UDP GSO: segments per send. The kernel's limit is UDP_MAX_SEGMENTS (64 before Linux 6.9, 128
+ * after); the whole send must also fit one IP datagram's 64 KiB.
+ */
+#define LG_GSO_MAX_SEGS 64
+#define LG_GSO_MAX_BYTES 65000
 
 /* Exit codes: distinct per failure kind. A missed threshold uses the first of 3-5 that applies. */
 enum lg_exit {
@@ -52,10 +58,12 @@ struct lg_config {
 	uint64_t min_rate_pps;    /* 0: not checked; compared with replies per second */
 	uint64_t max_p99_us;      /* 0: not checked */
 	bool quiet;               /* no progress lines */
+	bool gso;                 /* send a batch as one UDP_SEGMENT send (default; --no-gso: sendmmsg) */
 };
 
 struct lg_counters {
 	_Atomic uint64_t sent, received, bad, xdp, send_errors, send_blocked;
+	_Atomic uint64_t gso_sent; /* of sent: packets that left in UDP GSO sends */
 };
 
 struct lg_thread {

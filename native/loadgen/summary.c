@@ -6,7 +6,7 @@
 #include "loadgen.h"
 
 struct totals {
-	uint64_t sent, received, bad, xdp, send_errors, send_blocked;
+	uint64_t sent, received, bad, xdp, send_errors, send_blocked, gso_sent;
 	struct lg_hist rtt;
 };
 
@@ -23,6 +23,7 @@ static void add_up(const struct lg_config *cfg, struct lg_thread *threads, struc
 		t->xdp += atomic_load(&c->xdp);
 		t->send_errors += atomic_load(&c->send_errors);
 		t->send_blocked += atomic_load(&c->send_blocked);
+		t->gso_sent += atomic_load(&c->gso_sent);
 		lg_hist_merge(&t->rtt, &threads[i].rtt);
 	}
 }
@@ -67,9 +68,10 @@ int lg_summary(FILE *f, const struct lg_config *cfg, struct lg_thread *threads, 
 	fprintf(f, "\"sent\":%llu,\"received\":%llu,\"bad_replies\":%llu,\"xdp_replies\":%llu,",
 		(unsigned long long)t.sent, (unsigned long long)t.received, (unsigned long long)t.bad,
 		(unsigned long long)t.xdp);
-	fprintf(f, "\"send_errors\":%llu,\"send_blocked\":%llu,\"loss_pct\":%.4f,\"sent_pps\":%.1f,"
-		   "\"received_pps\":%.1f,",
-		(unsigned long long)t.send_errors, (unsigned long long)t.send_blocked, loss,
+	fprintf(f, "\"send_errors\":%llu,\"send_blocked\":%llu,\"gso_sent\":%llu,\"loss_pct\":%.4f,"
+		   "\"sent_pps\":%.1f,\"received_pps\":%.1f,",
+		(unsigned long long)t.send_errors, (unsigned long long)t.send_blocked,
+		(unsigned long long)t.gso_sent, loss,
 		elapsed_s > 0 ? (double)t.sent / elapsed_s : 0.0, rx_pps);
 	if (t.rtt.count)
 		fprintf(f, "\"rtt_us\":{\"min\":%.3f,\"mean\":%.3f,\"p50\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},",

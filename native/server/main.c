@@ -307,9 +307,11 @@ int main(int argc, char **argv)
 	memset(s->stats, 0, sizeof(*s->stats) * s->cfg.nworkers);
 	rc = start(s);
 	if (rc == FP_EXIT_OK) {
-		fprintf(stderr, "fastpath-server: %u workers on CPUs %s, %s mode, port %u, xdp %s\n",
+		fprintf(stderr, "fastpath-server: %u workers on CPUs %s, %s mode, port %u, xdp %s, replies by %s\n",
 			s->cfg.nworkers, fp_config_raw(&s->cfg, "workers"), fp_mode_name(s->cfg.mode), s->cfg.port,
-			fp_server_xdp_mode(s->xdp));
+			fp_server_xdp_mode(s->xdp),
+			s->workers[0].send_with_addr ? "IORING_OP_SEND with an address"
+						   : "IORING_OP_SENDMSG (kernel < 6.1)");
 		rc = serve(s);
 	}
 	stop_rc = stop(s);

@@ -49,6 +49,7 @@ struct fp_worker {
 	bool recv_armed;
 	unsigned int recv_failures; /* consecutive, reset by a good receive */
 	bool stopping;
+	bool send_with_addr;     /* IORING_OP_SEND with a destination works here (else SENDMSG) */
 
 	/* Start-up handshake with main. */
 	pthread_mutex_t lock;
