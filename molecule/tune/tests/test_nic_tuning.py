@@ -36,3 +36,12 @@ def test_flow_hash_not_recorded_on_veth(host):
     # veth has no flow hash: reported as not applied, so nothing to record or restore
     assert "ethtool:eth0/rx_flow_hash" not in entries(host)
     assert "Operation not supported" in host.run("ethtool -n eth0 rx-flow-hash udp4").stderr
+
+
+def test_installed_reapply_command_runs_from_its_zip_and_finds_nothing_to_change(host):
+    # The command imports its module_utils from python.zip beside it: a module missing from the zip
+    # would fail here with ModuleNotFoundError. Right after tuning, nothing has drifted.
+    result = host.run("/usr/local/libexec/fastpath/fastpath-reapply --check eth0")
+    assert result.rc == 0, result.stderr
+    assert host.file("/usr/local/libexec/fastpath/python.zip").is_file
+    assert not host.file("/usr/local/libexec/fastpath/python").exists
