@@ -1,7 +1,7 @@
 """The fleet survives a bad host: a server killed in the middle of site.yml does not stop the others.
 
 On a 3-host lab (srv1, srv2 serve; cli1 drives the load) site.yml runs through `fastpath.runner.run`
-(ansible-runner, as `fastpath run` does). As soon as the runner's events show the tune stage starting,
+(ansible-runner, as `fastpath run` does). As soon as the runner's events show the deploy stage starting,
 srv1 is killed: SIGKILL to its systemd-nspawn (PID from `fastpath lab status --json`) and to the
 container's init, nspawn's child (killing nspawn alone leaves the container's systemd and sshd running;
 killing the init of a PID namespace ends every process in it): the host is gone as if its VM
@@ -31,8 +31,10 @@ from fastpath import runner
 pytestmark = pytest.mark.lab
 INSTANCE = int(os.environ.get("FASTPATH_HOST_FAILURE_LAB_INSTANCE", "2"))
 VICTIM = "srv1"
-# The tune stage's first play: preflight has seen the victim, no stage has changed it yet.
-KILL_AT_PLAY = "Tune - check every host's inputs"
+# The deploy stage's first play: the victim was tuned, and it dies inside a play that restarts servers
+# a few at a time. Were that play batched with `serial: 1`, the victim would be a batch of its own, and
+# a batch whose every host failed makes Ansible skip the play's later batches and every later play.
+KILL_AT_PLAY = "Deploy - build and run fastpath-server"
 
 
 def lab(*args: str) -> subprocess.CompletedProcess:
@@ -88,7 +90,7 @@ def lab3(lab_image, monkeypatch_module):
 
 @pytest.fixture(scope="module")
 def run_with_a_host_killed(lab3, tmp_path_factory):
-    """site.yml with srv1's nspawn killed once the tune stage starts: (its summary, its smoke results)."""
+    """site.yml with srv1's nspawn killed once the deploy stage starts: (its summary, its smoke results)."""
     artifacts = tmp_path_factory.mktemp("killed")
     results = tmp_path_factory.mktemp("smoke-results")
     victim_pid = lab_pid(VICTIM)
@@ -133,7 +135,7 @@ def test_the_other_hosts_finish_every_stage(run_with_a_host_killed):
     for host in ("srv2", "cli1"):
         assert summary.hosts[host].failed == 0 and summary.hosts[host].unreachable == 0, summary.table()
     plays = " ".join(summary.changed_by_play)
-    # srv2 was tuned and deployed after srv1 died, and the run went on to the report.
+    # srv2 was tuned, and deployed after srv1 died, and the run went on to the report.
     assert "Tune - " in plays and "Deploy - " in plays and "Report" in plays, summary.changed_by_play
     # srv2 was load-tested and passed its gates; srv1 never got a result.
     assert smoke_results.get("srv2", {}).get("passed"), (smoke_results, summary.table())
