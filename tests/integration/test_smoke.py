@@ -1,10 +1,13 @@
 """playbooks/smoke.yml on the default 3-host lab fleet (srv1, srv2 serve; cli1 drives the load).
 
-The fleet is brought up and deployed once (~3 min: one build per host), then the smoke stage runs with
-the role's defaults (green, changed=0), with a gate the lab cannot reach (each server failed by name,
-with gate, measured value and threshold), with one server stopped (it is named, the other is still
-tested), as a before/after pair, and in check mode. Each run takes ~40 s. Results go to a temporary
-directory, never to runs/.
+The fleet is brought up and deployed once (~1-3 min: one build per host), then the smoke stage runs with
+the role's defaults (green, changed=0, both servers measured in the same window), with a gate the lab
+cannot reach (each server failed by name, with gate, measured value and threshold), with one server
+stopped (it is named, the other is still judged in the same batch), with a second load client that
+cannot be reached (both servers fail with its name, the stage does not hang), as a before/after pair, and
+in check mode. Each run takes ~20 s. Then a 1-host lab (srv1 alone, no load client, nothing deployed):
+the stage skips with one message and fails nothing, or fails clearly with smoke_test_require_clients.
+Results go to a temporary directory, never to runs/.
 
 The lab instance is the integration tests' (2) unless FASTPATH_SMOKE_LAB_INSTANCE names another, so
 the test can run beside other engineers' tests; it is taken down before and after, whatever happened.
@@ -16,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -96,6 +100,15 @@ def test_smoke_is_green_on_the_lab_and_changes_nothing(deployed_lab, tmp_path):
         assert {g["gate"] for g in result["gates"]} >= {"reply_rate", "loss", "p99_rtt", "server_drops"}
     table = run.stdout.split("Show the results of every server", 1)[1]
     assert "srv1    pass" in table and "srv2    pass" in table
+    # Both servers were measured in the same window: each one's counters were read before either
+    # load started and after both ended, and cli1 ran both servers' load generators at the same time.
+    windows = {name: servers[name]["window"] for name in SERVERS}
+    assert max(w["start"] for w in windows.values()) < min(w["end"] for w in windows.values()), windows
+    loads = [load for w in windows.values() for load in w["load"]]
+    assert [load["client"] for load in loads] == ["cli1", "cli1"], windows
+    starts = [datetime.fromisoformat(load["start"]) for load in loads]
+    ends = [datetime.fromisoformat(load["end"]) for load in loads]
+    assert max(starts) < min(ends), windows
 
 
 def test_a_gate_above_what_the_lab_can_do_fails_each_server_by_name(deployed_lab, tmp_path):
@@ -127,6 +140,33 @@ def test_a_stopped_server_is_named_and_the_other_is_still_tested(deployed_lab, t
     assert summary["failed"] == ["srv1"] and servers["srv2"]["passed"] is True
     assert "cannot read fastpath-server's stats at /run/fastpath/stats.sock" in servers["srv1"]["error"]
     assert "srv1    ERROR" in run.stdout
+    # srv2 was judged in the same batch as srv1 (serial is gone): the stage ran one main play batch.
+    assert run.stdout.count("PLAY [Smoke - drive every dataplane server") == 1
+
+
+def test_an_unreachable_load_client_fails_the_servers_it_loads_by_name(deployed_lab, tmp_path):
+    """A second load client that refuses SSH (loopback, a port nothing listens on): cli1 still runs its
+    share for both servers, its jobs are waited for and cleaned up, and both servers fail naming ghost."""
+    extra = tmp_path / "ghost.yml"
+    extra.write_text("load_clients:\n  hosts:\n    ghost:\n"
+                     "      ansible_host: 127.0.0.1\n      ansible_port: 1\n")
+    results = tmp_path / "results"
+    results.mkdir()
+    run = playbook("playbooks/smoke.yml", "-i", str(REPO / "inventories/lab"), "-i", str(extra),
+                   "-e", f"smoke_test_results_dir={results}", "-e", "smoke_test_label=ghost", timeout=300)
+    assert run.returncode == 2, run.stdout[-4000:]
+    hosts = recap(run.stdout)
+    assert hosts["srv1"]["failed"] == 1 and hosts["srv2"]["failed"] == 1, hosts
+    assert hosts["srv1"]["unreachable"] == 0 and hosts["srv2"]["unreachable"] == 0, hosts
+    summary, servers = run_results(results, "ghost")
+    assert summary["failed"] == list(SERVERS) and summary["passed"] == []
+    for name in SERVERS:
+        error = servers[name]["error"]
+        assert "ghost: unreachable, its load generator never started" in error, error
+        assert "Connection refused" in error, error
+        assert f"{name}    ERROR" in run.stdout
+    # cli1's jobs against both servers were waited for and their status files removed.
+    assert on_host(f"198.18.{INSTANCE}.101", "ls -A /root/.ansible_async 2>/dev/null || true").strip() == ""
 
 
 def test_a_baseline_and_an_after_run_are_shown_side_by_side(deployed_lab, tmp_path):
@@ -156,3 +196,39 @@ def test_check_mode_sends_no_load_and_writes_nothing(deployed_lab, tmp_path):
     assert "Check mode: no load sent to srv1" in run.stdout
     assert list(tmp_path.iterdir()) == []
     assert received() == rx_before
+
+
+@pytest.fixture(scope="module")
+def one_host_lab(lab_image):
+    """srv1 alone: no load clients and nothing deployed. Last in this module: it takes down the
+    deployed 3-host lab (if the tests above brought it up) and brings its instance down after."""
+    lab("down")
+    try:
+        up = lab("up", "--size", "1")
+        assert up.returncode == 0, up.stderr
+        yield
+    finally:
+        lab("down")
+
+
+def test_a_fleet_without_load_clients_skips_the_load_test_and_says_so(one_host_lab, tmp_path):
+    run = smoke(tmp_path, "-e", "smoke_test_label=alone")
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert run.stdout.count("smoke: skipped - no hosts in load_clients; nothing was measured") == 1, \
+        run.stdout[-4000:]
+    hosts = recap(run.stdout)
+    assert hosts["srv1"]["failed"] == 0 and hosts["srv1"]["changed"] == 0, hosts
+    summary, servers = run_results(tmp_path, "alone")
+    assert summary["skipped"] == ["srv1"] and summary["passed"] == [] and summary["failed"] == []
+    assert servers["srv1"]["skipped"] is True and servers["srv1"]["passed"] is False, servers
+    assert "load" not in servers["srv1"] and "gates" not in servers["srv1"]
+    assert "srv1    SKIPPED" in run.stdout.split("Show the results of every server", 1)[1]
+
+
+def test_a_fleet_without_load_clients_fails_when_clients_are_required(one_host_lab, tmp_path):
+    run = smoke(tmp_path, "-e", "smoke_test_label=alone", "-e", "smoke_test_require_clients=true")
+    assert run.returncode == 2, run.stdout[-4000:]
+    assert recap(run.stdout)["srv1"]["failed"] == 1
+    assert "smoke_test_require_clients is true but no hosts are in load_clients" in run.stdout
+    assert "smoke: skipped" not in run.stdout
+    assert list(tmp_path.iterdir()) == []  # input errors stop the stage before anything is written
