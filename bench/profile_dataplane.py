@@ -4,7 +4,7 @@
 
 Run as root after `make -C native && make -C bench` (about 15 s per workload):
 
-    .venv/bin/python bench/profile_dataplane.py                  # every workload, flat out
+    .venv/bin/python bench/profile_dataplane.py                  # every workload, flat out (~1.5 min)
     .venv/bin/python bench/profile_dataplane.py fastpath naive   # some of them
     .venv/bin/python bench/profile_dataplane.py --rate 40000     # offered rate instead of flat out
 
@@ -205,6 +205,7 @@ class Workload:
     name: str
     start: Callable[[bd.Netns, bd.Netns, Path], contextlib.AbstractContextManager]
     loadgen: bool = True   # False: the workload is its own sender (iperf3)
+    loadgen_args: tuple[str, ...] = ()
 
 
 @contextlib.contextmanager
@@ -213,10 +214,12 @@ def nothing(server: bd.Netns, client: bd.Netns, workdir: Path) -> Iterator[None]
 
 
 @contextlib.contextmanager
-def sink(server: bd.Netns, client: bd.Netns, workdir: Path) -> Iterator[None]:
-    proc = server.popen([sys.executable, "-c", bd.SINK, bd.SERVER_IP, str(bd.PORT)])
+def sink(server: bd.Netns, client: bd.Netns, workdir: Path) -> Iterator[subprocess.Popen]:
+    """The bench's send-only receiver: reads every datagram, answers nothing (like iperf3 -s)."""
+    proc = server.popen([bd.UDP_SINK, "--bind", bd.SERVER_IP, "--port", str(bd.PORT),
+                         "--cpu", str(bd.SERVER_CPU)])
     try:
-        bd.wait_ready(proc, None, "the UDP sink")
+        bd.wait_ready(proc, None, "udp_sink")
         yield proc
     finally:
         bd.stop(proc)
@@ -228,7 +231,9 @@ def workloads(server_extra: dict) -> dict[str, Workload]:
             s, w, workers=bd.SERVER_CPU, **server_extra)),
         "naive": Workload("naive recvfrom/sendto", lambda s, c, w: bd.baseline(s, bd.NAIVE)),
         "mmsg": Workload("recvmmsg/sendmmsg", lambda s, c, w: bd.baseline(s, bd.MMSG)),
-        "sendonly": Workload("fastpath-loadgen send-only (to a sink)", sink),
+        "sendonly": Workload("fastpath-loadgen send-only, UDP GSO (to udp_sink)", sink),
+        "sendonly-mmsg": Workload("fastpath-loadgen --no-gso send-only, sendmmsg (to udp_sink)", sink,
+                                  loadgen_args=("--no-gso",)),
         "iperf3": Workload("iperf3 -u -b 0 -l 64 (send-only)", nothing, loadgen=False),
     }
 
@@ -237,7 +242,7 @@ def start_sender(wl: Workload, server: bd.Netns, client: bd.Netns, rate: int, se
                  ) -> tuple[subprocess.Popen, subprocess.Popen | None]:
     if wl.loadgen:
         argv = [bd.LOADGEN, "--dst", bd.SERVER_IP, "--port", str(bd.PORT), "--rate", str(rate),
-                "--duration", str(secs), "--cpus", str(bd.CLIENT_CPU), "--quiet"]
+                "--duration", str(secs), "--cpus", str(bd.CLIENT_CPU), "--quiet", *wl.loadgen_args]
         return client.popen(argv), None
     srv = server.popen(["iperf3", "-s", "-1", "-B", bd.SERVER_IP, "-p", str(bd.IPERF_PORT),
                         "-A", str(bd.SERVER_CPU)])
@@ -383,7 +388,7 @@ def main() -> int:
     if os.geteuid() != 0:
         print("profile_dataplane.py needs root (namespaces, XDP, perf -a)", file=sys.stderr)
         return 2
-    if not all(p.exists() for p in (bd.SERVER, bd.LOADGEN, bd.XDP_CLI, bd.NAIVE, bd.MMSG)):
+    if not all(p.exists() for p in (bd.SERVER, bd.LOADGEN, bd.XDP_CLI, bd.NAIVE, bd.MMSG, bd.UDP_SINK)):
         print("run `make -C native && make -C bench` first", file=sys.stderr)
         return 2
     chosen = workloads(extra)
