@@ -241,12 +241,15 @@ static void account_reply(struct worker *w, const unsigned char *buf, unsigned i
 		atomic_fetch_add_explicit(&w->t->c.xdp, 1, memory_order_relaxed);
 }
 
-/* Read every reply that is waiting, on every socket, without blocking. */
+/* Read every reply that is waiting on the sockets the last ppoll found readable, without blocking. */
 static void drain(struct worker *w)
 {
 	for (unsigned int f = 0; f < w->nfds; f++) {
 		int n;
 
+		/* POLLERR too: reading is what clears a socket's pending error (an ICMP unreachable). */
+		if (!(w->pfds[f].revents & (POLLIN | POLLERR)))
+			continue;
 		do {
 			n = recvmmsg(w->fds[f], w->rx, w->cfg->batch, MSG_DONTWAIT, NULL);
 			if (n <= 0)
@@ -309,7 +312,11 @@ static void run(struct worker *w)
 		send_batch(w, f, n);
 		attempts += n;
 		f = (f + 1) % w->nfds;
-		drain(w);
+		/*
+		 * One ppoll that does not wait says which sockets hold replies: cheaper than a recvmmsg
+		 * per socket that mostly finds nothing (profiled: 12% of a send-only run's CPU).
+		 */
+		wait_replies(w, 0);
 	}
 	/* Linger for late replies; done early once every packet is answered. */
 	uint64_t linger_end = lg_now_ns() + cfg->linger_ms * 1000000ull;
