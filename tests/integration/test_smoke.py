@@ -4,8 +4,9 @@ The fleet is brought up and deployed once (~1-3 min: one build per host), then t
 the role's defaults (green, changed=0, both servers measured in the same window), with a gate the lab
 cannot reach (each server failed by name, with gate, measured value and threshold), with one server
 stopped (it is named, the other is still judged in the same batch), with a second load client that
-cannot be reached (both servers fail with its name, the stage does not hang), as a before/after pair, and
-in check mode. Each run takes ~20 s. Then a 1-host lab (srv1 alone, no load client, nothing deployed):
+cannot be reached (both servers fail with its name, the stage does not hang), as a before/after pair, in
+check mode, and with srv1 killed during the load (an error result naming why; srv2 still passes). Each
+run takes ~20 s. Then a 1-host lab (srv1 alone, no load client, nothing deployed):
 the stage skips with one message and fails nothing, or fails clearly with smoke_test_require_clients.
 Results go to a temporary directory, never to runs/.
 
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -37,11 +40,14 @@ def lab(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=timeout, cwd=REPO, check=False)
 
 
+def playbook_env() -> dict[str, str]:
+    return dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                FASTPATH_LAB_INSTANCE=str(INSTANCE))
+
+
 def playbook(name: str, *extra: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               FASTPATH_LAB_INSTANCE=str(INSTANCE))
     return subprocess.run([str(ANSIBLE / "ansible-playbook"), name, *extra], cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout, env=env, check=False)
+                          text=True, timeout=timeout, env=playbook_env(), check=False)
 
 
 def smoke(results: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -196,6 +202,53 @@ def test_check_mode_sends_no_load_and_writes_nothing(deployed_lab, tmp_path):
     assert "Check mode: no load sent to srv1" in run.stdout
     assert list(tmp_path.iterdir()) == []
     assert received() == rx_before
+
+
+def kill_host(name: str) -> None:
+    """SIGKILL a lab host's container init (its PID namespace dies with it) and its nspawn: gone as if
+    its VM crashed. The netns stays, so connections to it are refused rather than left hanging."""
+    status = lab("status", "--json")
+    [record] = [h for h in json.loads(status.stdout)["hosts"] if h["name"] == name]
+    pid = record["pid"]
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for victim in [*map(int, children), pid]:
+        os.kill(victim, signal.SIGKILL)
+
+
+def test_a_server_killed_during_the_load_gets_an_error_and_the_other_is_judged(deployed_lab, tmp_path):
+    """Last of the 3-host tests: srv1 stays dead (the 1-host lab below replaces the fleet)."""
+    log = tmp_path / "smoke.log"
+    results = tmp_path / "results"
+    results.mkdir()
+    argv = [str(ANSIBLE / "ansible-playbook"), "playbooks/smoke.yml",
+            "-e", f"smoke_test_results_dir={results}", "-e", "smoke_test_label=killed",
+            "-e", "smoke_test_duration_s=10"]
+    with log.open("w") as out:
+        run = subprocess.Popen(argv, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, text=True,
+                               env=playbook_env())
+        try:
+            deadline = time.monotonic() + 120
+            while "Wait for every client" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(3)  # inside the 10 s of load
+            kill_host("srv1")
+            rc = run.wait(timeout=300)
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    output = log.read_text()
+    assert rc == 2, output[-4000:]
+    hosts = recap(output)
+    assert hosts["srv1"]["failed"] == 1 and hosts["srv1"]["unreachable"] == 0, hosts
+    assert hosts["srv2"]["failed"] == 0, hosts
+    summary, servers = run_results(results, "killed")
+    assert summary["failed"] == ["srv1"] and summary["passed"] == ["srv2"], summary
+    assert "srv1 could not be reached to read its counters after the load" in servers["srv1"]["error"]
+    assert "srv1    ERROR" in output and "srv2    pass" in output
+    # srv2's load ran its full 10 s beside the load aimed at the dead srv1; cli1 cleaned up both jobs.
+    assert servers["srv2"]["load"]["sent"] >= 0.9 * 10 * 4000, servers["srv2"]["load"]
+    assert on_host(f"198.18.{INSTANCE}.101", "ls -A /root/.ansible_async 2>/dev/null || true").strip() == ""
 
 
 @pytest.fixture(scope="module")

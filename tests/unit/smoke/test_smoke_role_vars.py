@@ -1,6 +1,7 @@
 """The smoke_test role's own templates in vars/main.yml, rendered by Ansible's templar on what the role
 registered in real runs on the lab (fixtures/role-registered-*.json, written by
-fixtures/capture-role-registered.yml): which load clients failed a server, and its measured window."""
+fixtures/capture-role-registered.yml; client-killed: cli1's nspawn and init SIGKILLed 4 s into a 10 s
+load): which load clients failed a server, and its measured window."""
 
 from __future__ import annotations
 
@@ -74,4 +75,14 @@ def test_a_missing_load_generator_says_which_path_and_who_installs_it(server):
     assert problems == [
         "cli1: the load generator failed (rc 2): Error executing command. (cannot run "
         "/opt/fastpath/bin/no-such-loadgen: playbooks/deploy.yml installs it on the load clients)"
+    ]
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_client_killed_while_the_load_ran_is_named(server):
+    problems = render("__smoke_test_client_problems", registered("client-killed")[server],
+                      smoke_test_duration_s=10)
+    assert problems == [
+        'cli1: unreachable while the load ran: Data could not be sent to remote host "198.18.4.101". '
+        "Make sure this host can be reached over ssh:"
     ]
