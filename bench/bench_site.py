@@ -14,8 +14,11 @@ the lab image; takes 20-40 minutes for the three sizes on a 2-CPU machine.
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import datetime
+import itertools
+import json
 import os
 import platform
 import subprocess
@@ -43,6 +46,8 @@ class Timing:
     rerun_s: float
     rerun_ok: bool
     rerun_changed: dict[str, int]
+    first_plays: dict[str, float]
+    rerun_plays: dict[str, float]
 
 
 def lab(*args: str, instance: int) -> None:
@@ -54,28 +59,45 @@ def lab(*args: str, instance: int) -> None:
                          f"{proc.stderr.strip()}")
 
 
-def timed_site(workdir: Path, name: str) -> tuple[float, runner.RunSummary]:
+def timed_site(workdir: Path, name: str) -> tuple[float, runner.RunSummary, dict[str, float]]:
     (workdir / name).mkdir()
     start = time.monotonic()
     summary = runner.run("site", quiet=True, artifact_dir=str(workdir / name))
-    return time.monotonic() - start, summary
+    return time.monotonic() - start, summary, seconds_by_play(workdir / name)
+
+
+def seconds_by_play(artifact_dir: Path) -> dict[str, float]:
+    """Wall seconds per play name, from the runner's event timestamps (a play starts where the one
+    before it ends; plays of one name, e.g. a skipped baseline import, are added together)."""
+    marks = []
+    for path in artifact_dir.glob("artifacts/*/job_events/*.json"):
+        event = json.loads(path.read_text())
+        if event.get("event") in ("playbook_on_play_start", "playbook_on_stats"):
+            stamp = datetime.datetime.fromisoformat(event["created"]).timestamp()
+            marks.append((stamp, (event.get("event_data") or {}).get("play", "")))
+    marks.sort()
+    totals: dict[str, float] = collections.defaultdict(float)
+    for (start, play), (end, _next) in itertools.pairwise(marks):
+        totals[play] += end - start
+    return dict(totals)
 
 
 def measure(size: int, instance: int, workdir: Path) -> Timing:
     print(f"size {size}: fresh lab hosts", flush=True)
     lab("down", instance=instance)
     lab("up", "--size", str(size), instance=instance)
-    first_s, first = timed_site(workdir, f"size{size}-first")
+    first_s, first, first_plays = timed_site(workdir, f"size{size}-first")
     print(f"size {size}: first run {first_s:.0f} s, {first.status}, failed: {first.failed_hosts or 'none'}",
           flush=True)
-    rerun_s, rerun = timed_site(workdir, f"size{size}-rerun")
+    rerun_s, rerun, rerun_plays = timed_site(workdir, f"size{size}-rerun")
     print(f"size {size}: re-run {rerun_s:.0f} s, {rerun.status}, failed: {rerun.failed_hosts or 'none'}",
           flush=True)
     for label, summary in (("first run", first), ("re-run", rerun)):
         if summary.failed_hosts:
             print(f"size {size}, {label}:\n{summary.table()}", flush=True)
     return Timing(size, first_s, first.rc == 0 and not first.failed_hosts,
-                  rerun_s, rerun.rc == 0 and not rerun.failed_hosts, rerun.changed_by_play)
+                  rerun_s, rerun.rc == 0 and not rerun.failed_hosts, rerun.changed_by_play,
+                  first_plays, rerun_plays)
 
 
 def verdict(value: float, target: float) -> str:
@@ -103,18 +125,31 @@ def render(timings: list[Timing], started: datetime.datetime) -> str:
         lines.append(f"| re-run / first, {t.size} host(s) | {ratio:.2f}x | <= {RERUN_TARGET}x | "
                      f"{verdict(ratio, RERUN_TARGET)} |")
     by_size = {t.size: t for t in timings}
-    # The smallest fleet is the base: a 1-host lab has no load client, so its smoke stage cannot run
-    # and 2 hosts (one server, one client) is the smallest fleet that runs the whole site.yml.
+    # The smallest fleet measured is the base (1 host by default: srv1 alone, whose smoke stage is
+    # skipped for want of a load client; the doc says so).
     base = min(by_size)
     if 8 in by_size and base < 8:
         for label, attr in (("first run", "first_s"), ("re-run", "rerun_s")):
             ratio = getattr(by_size[8], attr) / getattr(by_size[base], attr)
             lines.append(f"| 8 hosts / {base} host(s), {label} | {ratio:.2f}x | <= {SCALE_TARGET}x | "
                          f"{verdict(ratio, SCALE_TARGET)} |")
+    lines += plays_table(timings)
     changed = {t.size: {p: n for p, n in t.rerun_changed.items() if n} for t in timings}
     lines += ["", "Plays that reported changes on the re-run (by design only the report writes a new run "
               "directory): " + "; ".join(f"{s} host(s): {c or 'none'}" for s, c in changed.items()), ""]
     return "\n".join(lines)
+
+
+def plays_table(timings: list[Timing]) -> list[str]:
+    """Seconds per play for every size, first run / re-run: where the time goes."""
+    names = list(dict.fromkeys(p for t in timings for p in [*t.first_plays, *t.rerun_plays]))
+    lines = ["", "Seconds per play, first run / re-run:", "",
+             "| play | " + " | ".join(f"{t.size} host(s)" for t in timings) + " |",
+             "|---|" + "---|" * len(timings)]
+    for name in names:
+        cells = [f"{t.first_plays.get(name, 0):.0f} / {t.rerun_plays.get(name, 0):.0f}" for t in timings]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def write_doc(section: str) -> None:
