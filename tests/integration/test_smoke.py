@@ -278,6 +278,21 @@ def test_a_fleet_without_load_clients_skips_the_load_test_and_says_so(one_host_l
     assert "srv1    SKIPPED" in run.stdout.split("Show the results of every server", 1)[1]
 
 
+def test_a_skipped_baseline_and_after_pair_shows_no_comparison_and_fails_nothing(one_host_lab, tmp_path):
+    pair = tmp_path / "pair.yml"
+    stage = REPO / "playbooks/smoke.yml"
+    pair.write_text(
+        f"- ansible.builtin.import_playbook: {stage}\n  vars: {{smoke_test_label: before}}\n"
+        f"- ansible.builtin.import_playbook: {stage}\n  vars: {{smoke_test_label: after}}\n"
+    )
+    run = playbook(str(pair), "-e", f"smoke_test_results_dir={tmp_path}")
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert run.stdout.count("smoke: skipped - no hosts in load_clients") == 2  # once per smoke run
+    assert run_results(tmp_path, "before")[0]["skipped"] == ["srv1"]
+    assert run_results(tmp_path, "after")[0]["skipped"] == ["srv1"]
+    assert "Smoke test before vs after:" not in run.stdout
+
+
 def test_a_fleet_without_load_clients_fails_when_clients_are_required(one_host_lab, tmp_path):
     run = smoke(tmp_path, "-e", "smoke_test_label=alone", "-e", "smoke_test_require_clients=true")
     assert run.returncode == 2, run.stdout[-4000:]
