@@ -265,7 +265,9 @@ def profile(wl: Workload, server: bd.Netns, client: bd.Netns, workdir: Path, rat
     data = workdir / "perf.data"
     roles: dict[int, str] = {}
     with wl.start(server, client, workdir) as srv_proc:
-        sender, extra = start_sender(wl, server, client, rate, secs + WARMUP_S + 0.5)
+        # The sender outlasts the counter window (perf takes a moment to start and to stop), so
+        # every counter delta and sample is taken under load.
+        sender, extra = start_sender(wl, server, client, rate, secs + WARMUP_S + 3.0)
         for proc, role in ((srv_proc, "server"), (extra, "server"), (sender, "generator")):
             if proc is not None:
                 roles[proc.pid] = role
