@@ -16,6 +16,8 @@ def _fmt(value, spec="g"):
 def _status(result):
     if result is None:
         return "NO RESULT"
+    if result.get("skipped"):
+        return "SKIPPED"
     if result.get("error"):
         return "ERROR"
     return "pass" if result.get("passed") else "FAIL"
@@ -46,6 +48,9 @@ def results_table(servers, results):
     for server in servers:
         result = results.get(server)
         status = _status(result)
+        if result is not None and result.get("skipped"):  # nothing was measured; the stage said why once
+            rows.append([server, status] + ["-"] * 7)
+            continue
         if result is None or result.get("error"):
             rows.append([server, status] + ["-"] * 7)
             notes.append(
@@ -86,7 +91,7 @@ def compare_table(servers, before, after):
         old, new = before.get(server), after.get(server)
 
         def pick(result, key, spec):
-            if result is None or result.get("error"):
+            if result is None or result.get("error") or result.get("skipped"):
                 return "-"
             return _fmt(result["load"][key], spec)
 

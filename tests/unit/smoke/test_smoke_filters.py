@@ -136,6 +136,20 @@ def test_compare_table_shows_before_and_after_side_by_side():
     assert lines[1].split() == ["srv1", "FAIL/pass", "0.0/2000.0", "100.00/0.00", "-/5079"]
 
 
+def test_a_skipped_server_is_a_row_of_its_own_with_nothing_measured():
+    skipped = {"server": "srv2", "passed": False, "skipped": True,
+               "reason": "no hosts in load_clients; nothing was measured"}
+    results = {"srv1": result_of("srv1", "loadgen-2000pps-5s.json"), "srv2": skipped}
+    lines = sf.smoke_table(results, ["srv1", "srv2"]).split("\n")
+    assert lines[1].split()[:2] == ["srv1", "pass"]
+    assert lines[2].split() == ["srv2", "SKIPPED"] + ["-"] * 7
+    assert len(lines) == 3  # no note: the stage says once why it skipped
+    # One column layout for both rows: the skipped row's cells line up under the header's.
+    assert lines[2].index("SKIPPED") == lines[0].index("result")
+    compare = sf.smoke_compare_table({"srv2": skipped}, {"srv2": skipped}, ["srv2"]).split("\n")
+    assert compare[1].split() == ["srv2", "SKIPPED/SKIPPED", "-/-", "-/-", "-/-"]
+
+
 def test_results_are_json_as_written_on_the_controller():
     result = result_of("srv1", "loadgen-2000pps-5s.json")
     assert result["schema"] == sg.SCHEMA
