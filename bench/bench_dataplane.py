@@ -4,7 +4,7 @@
 
 Run as root after `make -C native && make -C bench`:
 
-    .venv/bin/python bench/bench_dataplane.py            # full run (~5 min), rewrites docs/PERFORMANCE.md
+    .venv/bin/python bench/bench_dataplane.py            # full run (~2 min), rewrites docs/PERFORMANCE.md
     .venv/bin/python bench/bench_dataplane.py --quick    # smoke of the bench itself (~1 min), no doc
 
 Where: its own pair of network namespaces joined by a veth pair (4 queues each way), 198.19.251.1
@@ -405,7 +405,8 @@ def render(m: dict, echo: list[Sweep], ping: list[Sweep], gen: dict, gen_mmsg: d
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), kernel {m['kernel']}; run {m['date']}; "
         f"{duration:g} s per trial.",
         "",
-        f"Load average (1 min) before the run: {loads[-1]:.2f}{waited}{ran_anyway}; after: {load_after:.2f}.",
+        f"Load average (1 min) before the run: {loads[-1]:.2f}{waited}{ran_anyway}; after: {load_after:.2f} "
+        "(the bench's own two busy CPUs count in that one).",
         "",
         *lines,
         "",
@@ -437,7 +438,7 @@ def render(m: dict, echo: list[Sweep], ping: list[Sweep], gen: dict, gen_mmsg: d
 DOC_HEAD = """# Performance
 
 Written by `bench/bench_dataplane.py` (run as root: `make -C native && make -C bench &&
-.venv/bin/python bench/bench_dataplane.py`, about 5 minutes plus up to 4.5 minutes of waiting for
+.venv/bin/python bench/bench_dataplane.py`, about 2 minutes plus up to 4.5 minutes of waiting for
 a quiet machine); rerun it to refresh this page. Nothing here is a test: the targets of issue 6 are
 printed as met or NOT met, as measured. Where the time goes: `bench/profile_dataplane.py` (see
 "Profile" below).
