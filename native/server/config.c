@@ -223,6 +223,19 @@ static int p_rate_limit(struct fp_config *c, const char *k, const char *v, char 
 	return fp_cfg_u64(k, v, 0, 100000000, false, &c->rate_limit_pps, err, n);
 }
 
+static int p_reply_op(struct fp_config *c, const char *k, const char *v, char *err, size_t n)
+{
+	if (strcmp(v, "auto") == 0)
+		c->reply_sendmsg_only = false;
+	else if (strcmp(v, "sendmsg") == 0)
+		c->reply_sendmsg_only = true;
+	else {
+		snprintf(err, n, "%s: '%s' is not auto or sendmsg", k, v);
+		return -1;
+	}
+	return 0;
+}
+
 /* Every key, in the order --check-config prints them. Keep README.md's table in step. */
 static const struct key_def keys[] = {
 	{ "listen_address", "0.0.0.0", p_listen },
@@ -247,6 +260,7 @@ static const struct key_def keys[] = {
 	{ "xdp_ping", "on", p_xdp_ping },
 	{ "xdp_pin_root", "", p_xdp_pin_root }, /* "" = the loader's default, /sys/fs/bpf/fastpath */
 	{ "rate_limit_pps", "0", p_rate_limit },
+	{ "reply_op", "auto", p_reply_op },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(NKEYS <= sizeof(((struct fp_config *)0)->raw) / sizeof(((struct fp_config *)0)->raw[0]),

@@ -47,6 +47,7 @@ struct fp_config {
 	bool xdp_ping;
 	char xdp_pin_root[PATH_MAX];
 	uint64_t rate_limit_pps;
+	bool reply_sendmsg_only; /* reply_op = sendmsg: never IORING_OP_SEND with an address */
 
 	/* The text each key was last set from, for --check-config and the stats JSON. */
 	char raw[32][512];

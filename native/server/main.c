@@ -311,7 +311,8 @@ int main(int argc, char **argv)
 			s->cfg.nworkers, fp_config_raw(&s->cfg, "workers"), fp_mode_name(s->cfg.mode), s->cfg.port,
 			fp_server_xdp_mode(s->xdp),
 			s->workers[0].send_with_addr ? "IORING_OP_SEND with an address"
-						   : "IORING_OP_SENDMSG (kernel < 6.1)");
+			: s->cfg.reply_sendmsg_only  ? "IORING_OP_SENDMSG (reply_op = sendmsg)"
+						     : "IORING_OP_SENDMSG (kernel < 6.1)");
 		rc = serve(s);
 	}
 	stop_rc = stop(s);

@@ -432,7 +432,7 @@ static int setup(struct fp_worker *w)
 		return -1;
 	}
 	w->ring_ok = true;
-	w->send_with_addr = send_with_addr_works(w);
+	w->send_with_addr = !w->cfg->reply_sendmsg_only && send_with_addr_works(w);
 	ret = fp_bufring_setup(&w->br, &w->ring, cfg->buffers, cfg->buffer_size, BUF_GROUP);
 	if (ret < 0) {
 		fail(w, FP_EXIT_SETUP,

@@ -77,6 +77,7 @@ BAD = {
     "xdp_pin_root": [("relative/dir", "not an absolute path")],
     "rate_limit_pps": [("1000000000", "out of range")],
     "stats_interval_ms": [("10", "out of range 100-60000")],
+    "reply_op": [("send", "not auto or sendmsg")],
 }
 
 

@@ -16,12 +16,13 @@ def _requests(n: int, type_: int = wire.Type.INPUT) -> list[bytes]:
                         send_ts_ns=123_456_789_000 + i) for i in range(n)]
 
 
+@pytest.mark.parametrize("reply_op", ["auto", "sendmsg"])
 @pytest.mark.parametrize("family", ["ipv4", "ipv6"])
-def test_each_input_is_answered_by_a_state_reply_of_the_same_size(netns_pair, family):
+def test_each_input_is_answered_by_a_state_reply_of_the_same_size(netns_pair, family, reply_op):
     srv, cli = netns_pair.server, netns_pair.client
     addr = srv.ipv4 if family == "ipv4" else srv.ipv6
     requests = _requests(50)
-    with running_server(srv, listen_address=addr) as server:
+    with running_server(srv, listen_address=addr, reply_op=reply_op) as server:
         replies = exchange(cli, (addr, PORT), requests)
         stats = server.stats()
 
@@ -97,3 +98,19 @@ def test_buffer_ring_exhaustion_is_counted_and_the_receive_rearmed(netns_pair):
     assert total["drops"]["nobuf"] == 0  # the datagrams waited in the socket: none was lost
     assert total["recv_rearms"] >= total["bufring_exhausted"]
     assert total["socket_drops"] == 0
+
+
+@pytest.mark.parametrize(("reply_op", "says"), [
+    ("auto", "replies by IORING_OP_SEND with an address"),  # this kernel (6.18) takes the address
+    ("sendmsg", "replies by IORING_OP_SENDMSG (reply_op = sendmsg)"),
+])
+def test_the_start_up_line_says_how_replies_are_sent(netns_pair, reply_op, says):
+    if tuple(map(int, os.uname().release.split(".")[:2])) < (6, 1):
+        pytest.skip("IORING_OP_SEND takes a destination address from Linux 6.1")
+    with running_server(netns_pair.server, reply_op=reply_op) as server:
+        # Printed once every worker is up, before the stats socket answers.
+        lines = []
+        while not any("workers on CPUs" in ln for ln in lines):
+            lines.append(server.proc.stderr.readline())
+            assert lines[-1], f"no start-up line: {lines}"
+    assert lines[-1].rstrip().endswith(says), lines[-1]

@@ -1,17 +1,19 @@
 """Relay mode: each datagram forwarded, byte for byte, to every upstream (the relay fan-out)."""
 
+import pytest
 from test_server_support import PORT, collecting, exchange, running_server
 
 from fastpath import wire
 
 
-def test_every_packet_reaches_every_upstream_unchanged(netns_pair):
+@pytest.mark.parametrize("reply_op", ["auto", "sendmsg"])
+def test_every_packet_reaches_every_upstream_unchanged(netns_pair, reply_op):
     srv, cli = netns_pair.server, netns_pair.client
     upstreams = [(cli.ipv4, 9001), (cli.ipv4, 9002), (cli.ipv4, 9003)]
     packets = [wire.packet(t, session_id=40 + i, seq=i, payload=b"r" * i)
                for i, t in enumerate([wire.Type.RELAY, wire.Type.INPUT, wire.Type.STATE] * 10)]
     upstream_list = ",".join(f"{ip}:{port}" for ip, port in upstreams)
-    with running_server(srv, mode="relay", upstreams=upstream_list) as server:
+    with running_server(srv, mode="relay", upstreams=upstream_list, reply_op=reply_op) as server:
         with collecting(cli, upstreams, expect=len(packets) * len(upstreams)) as got:
             # Nothing comes back to the sender in relay mode.
             assert exchange(cli, (srv.ipv4, PORT), packets, expect=0, timeout=0.5) == []
