@@ -229,6 +229,9 @@ def workloads(server_extra: dict) -> dict[str, Workload]:
     return {
         "fastpath": Workload("fastpath-server (1 worker)", lambda s, c, w: bd.fastpath_server(
             s, w, workers=bd.SERVER_CPU, **server_extra)),
+        "fastpath-cpumap": Workload("fastpath-server (1 worker), XDP steering by cpumap", lambda s, c, w:
+                                    bd.fastpath_server(s, w, workers=bd.SERVER_CPU, xdp_interface=s.iface,
+                                                       xdp_mode="cpumap", **server_extra)),
         "naive": Workload("naive recvfrom/sendto", lambda s, c, w: bd.baseline(s, bd.NAIVE)),
         "mmsg": Workload("recvmmsg/sendmmsg", lambda s, c, w: bd.baseline(s, bd.MMSG)),
         "sendonly": Workload("fastpath-loadgen send-only, UDP GSO (to udp_sink)", sink),
