@@ -114,7 +114,8 @@ class NetnsPair:
 
 
 def _side(number: int, role: str, host: int) -> Netns:
-    base = f"fp{RUN_ID}{number}{role}"
+    # "fpt", never "fp" and a digit: those names belong to the lab fleet's hosts.
+    base = f"fpt{RUN_ID}{number}{role}"
     return Netns(
         name=f"{base}ns",
         iface=base,
