@@ -234,9 +234,9 @@ def workloads(server_extra: dict) -> dict[str, Workload]:
                                                        xdp_mode="cpumap", **server_extra)),
         "naive": Workload("naive recvfrom/sendto", lambda s, c, w: bd.baseline(s, bd.NAIVE)),
         "mmsg": Workload("recvmmsg/sendmmsg", lambda s, c, w: bd.baseline(s, bd.MMSG)),
-        "sendonly": Workload("fastpath-loadgen send-only, UDP GSO (to udp_sink)", sink),
-        "sendonly-mmsg": Workload("fastpath-loadgen --no-gso send-only, sendmmsg (to udp_sink)", sink,
-                                  loadgen_args=("--no-gso",)),
+        "sendonly": Workload("fastpath-loadgen --gso send-only, UDP GSO (to udp_sink)", sink,
+                             loadgen_args=("--gso",)),
+        "sendonly-mmsg": Workload("fastpath-loadgen send-only, sendmmsg (to udp_sink)", sink),
         "iperf3": Workload("iperf3 -u -b 0 -l 64 (send-only)", nothing, loadgen=False),
     }
 

@@ -58,7 +58,7 @@ struct lg_config {
 	uint64_t min_rate_pps;    /* 0: not checked; compared with replies per second */
 	uint64_t max_p99_us;      /* 0: not checked */
 	bool quiet;               /* no progress lines */
-	bool gso;                 /* send a batch as one UDP_SEGMENT send (default; --no-gso: sendmmsg) */
+	bool gso;                 /* --gso: send a batch as one UDP_SEGMENT send (default: sendmmsg) */
 };
 
 struct lg_counters {

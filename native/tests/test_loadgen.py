@@ -114,7 +114,7 @@ def test_flat_out_every_datagram_sent_arrives_as_one_datagram(netns_pair, v6, gs
     start_responder(srv)
     before = udp_in(srv, v6)
     res, s = loadgen(cli, "--dst", srv.ipv6 if v6 else srv.ipv4, "--duration", "0.3", "--size", "100",
-                     "--linger-ms", "50", *([] if gso else ["--no-gso"]))
+                     "--linger-ms", "50", *(["--gso"] if gso else []))
     assert res.returncode == 0, res.stderr
     assert s["sent"] > 1000 and s["send_errors"] == 0
     assert udp_in(srv, v6) - before == s["sent"]
