@@ -56,6 +56,8 @@ enum fp_xdp_counter {
 	FP_XDP_C_REDIRECT_MISS,  /* cpumap had no entry for the worker's CPU: passed instead */
 	FP_XDP_C_TX,             /* pings answered by XDP_TX */
 	FP_XDP_C_DROP,           /* dropped; fp_drops says why */
+	FP_XDP_C_MULTI,          /* one frame of several datagrams (a GSO send seen whole in generic
+				  * mode on a virtual link): XDP_PASS, the stack cuts it up */
 	FP_XDP_C__MAX,
 };
 

@@ -18,6 +18,7 @@ static const char *const counter_names[FP_XDP_C__MAX] = {
 	[FP_XDP_C_REDIRECT_MISS] = "redirect_miss",
 	[FP_XDP_C_TX] = "tx",
 	[FP_XDP_C_DROP] = "drop",
+	[FP_XDP_C_MULTI] = "multi",
 };
 
 static const char *const drop_names[FP_DROP__MAX] = {
