@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "exit_codes.h"
+#include "notify.h"
 #include "signals.h"
 #include "sockets.h"
 #include "stats.h"
@@ -267,7 +268,7 @@ int main(int argc, char **argv)
 	const char *config_path = NULL;
 	bool check_only = false;
 	char err[1024];
-	int opt, rc, stop_rc;
+	int opt, rc, stop_rc, notify_rc;
 
 	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (opt) {
@@ -313,6 +314,12 @@ int main(int argc, char **argv)
 			s->workers[0].send_with_addr ? "IORING_OP_SEND with an address"
 			: s->cfg.reply_sendmsg_only  ? "IORING_OP_SENDMSG (reply_op = sendmsg)"
 						     : "IORING_OP_SENDMSG (kernel < 6.1)");
+		/* Stats first: whoever waits for READY can read them at once. */
+		write_stats_files(s);
+		notify_rc = fp_notify("READY=1\nSTATUS=serving\n");
+		if (notify_rc < 0)
+			fprintf(stderr, "fastpath-server: warning: telling systemd it is ready ($NOTIFY_SOCKET): %s\n",
+				strerror(-notify_rc));
 		rc = serve(s);
 	}
 	stop_rc = stop(s);

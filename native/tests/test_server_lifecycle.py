@@ -4,7 +4,10 @@ set-up failures exit with their documented codes, and XDP attached by the server
 import json
 import os
 import signal
+import socket
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from conftest import PIN_ROOT
@@ -13,10 +16,12 @@ from test_server_support import (
     EXIT_SETUP,
     EXIT_XDP,
     PORT,
+    SERVER,
     exchange,
     running_server,
     start_server,
     worker_cpus,
+    write_config,
 )
 
 from fastpath import wire
@@ -129,3 +134,32 @@ def test_listen_address_not_on_this_host_exits_3(netns_pair, tmp_path):
     _, stderr = proc.communicate(timeout=20)
     assert proc.returncode == EXIT_SETUP
     assert "198.19.254.254:7777" in stderr and "Cannot assign requested address" in stderr
+
+
+def test_tells_systemd_it_is_ready_only_once_it_serves(netns_pair, tmp_path):
+    """With $NOTIFY_SOCKET set (systemd's Type=notify), the server sends READY=1 once XDP is attached
+    and every worker runs, after its stats file is written; a unit with Type=notify relies on it."""
+    srv = netns_pair.server
+    workdir = Path(tempfile.mkdtemp(prefix="fpntf"))  # Unix socket paths must stay short
+    notify_path = workdir / "notify"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(notify_path))
+    listener.settimeout(10)
+    stats_json = workdir / "stats.json"
+    proc = None
+    try:
+        # The namespace shares the file system: the server reaches the socket by its path.
+        conf = write_config(workdir / "server.conf", listen_address=srv.ipv4, port=PORT,
+                            workers=worker_cpus(), stats_json=stats_json)
+        proc = srv.popen([SERVER, "-c", conf], env={**os.environ, "NOTIFY_SOCKET": str(notify_path)})
+        message = listener.recv(256).decode()
+        assert "READY=1" in message.splitlines(), message
+        assert stats_json.exists()  # written before READY
+        assert proc.poll() is None
+    finally:
+        listener.close()
+        if proc is not None and proc.poll() is None:
+            srv.stop(proc)
+        for path in workdir.iterdir():
+            path.unlink()
+        workdir.rmdir()
