@@ -175,14 +175,20 @@ def test_an_unreachable_load_client_fails_the_servers_it_loads_by_name(deployed_
     assert on_host(f"198.18.{INSTANCE}.101", "ls -A /root/.ansible_async 2>/dev/null || true").strip() == ""
 
 
-def test_a_baseline_and_an_after_run_are_shown_side_by_side(deployed_lab, tmp_path):
+def before_and_after(tmp_path) -> subprocess.CompletedProcess:
+    """The smoke stage twice in one ansible-playbook run, labelled before and after (as site.yml's
+    baseline does), results under tmp_path."""
     pair = tmp_path / "pair.yml"
     stage = REPO / "playbooks/smoke.yml"
     pair.write_text(
         f"- ansible.builtin.import_playbook: {stage}\n  vars: {{smoke_test_label: before}}\n"
         f"- ansible.builtin.import_playbook: {stage}\n  vars: {{smoke_test_label: after}}\n"
     )
-    run = playbook(str(pair), "-e", f"smoke_test_results_dir={tmp_path}")
+    return playbook(str(pair), "-e", f"smoke_test_results_dir={tmp_path}")
+
+
+def test_a_baseline_and_an_after_run_are_shown_side_by_side(deployed_lab, tmp_path):
+    run = before_and_after(tmp_path)
     assert run.returncode == 0, run.stdout[-4000:]
     assert run_results(tmp_path, "before")[0]["passed"] == list(SERVERS)
     assert run_results(tmp_path, "after")[0]["passed"] == list(SERVERS)
@@ -279,13 +285,7 @@ def test_a_fleet_without_load_clients_skips_the_load_test_and_says_so(one_host_l
 
 
 def test_a_skipped_baseline_and_after_pair_shows_no_comparison_and_fails_nothing(one_host_lab, tmp_path):
-    pair = tmp_path / "pair.yml"
-    stage = REPO / "playbooks/smoke.yml"
-    pair.write_text(
-        f"- ansible.builtin.import_playbook: {stage}\n  vars: {{smoke_test_label: before}}\n"
-        f"- ansible.builtin.import_playbook: {stage}\n  vars: {{smoke_test_label: after}}\n"
-    )
-    run = playbook(str(pair), "-e", f"smoke_test_results_dir={tmp_path}")
+    run = before_and_after(tmp_path)
     assert run.returncode == 0, run.stdout[-4000:]
     assert run.stdout.count("smoke: skipped - no hosts in load_clients") == 2  # once per smoke run
     assert run_results(tmp_path, "before")[0]["skipped"] == ["srv1"]
