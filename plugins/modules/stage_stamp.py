@@ -1,0 +1,221 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: Apache-2.0
+"""Ansible module fastpath.host.stage_stamp: has a stage converged here, with nothing drifted since?"""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: stage_stamp
+short_description: Tell whether a stage converged on this host and nothing has drifted since
+description:
+  - A stage that converged on a host records a stamp (C(state=record)) under C(stamp_dir), holding the
+    digest of its inputs and a fingerprint of the host state it manages, read from C(paths) and C(commands).
+  - C(state=check) reads the same items again. The stage has converged (RV(converged)) only when the
+    inputs digest is the one recorded and every item reads the same, no item appeared and none
+    vanished. Then running the stage in full would change nothing, and the playbook skips it.
+    Otherwise RV(reason) says why not and RV(drifted) names the items that moved.
+  - When converged, the facts the stage exported when it converged (C(outputs) at record time) are
+    returned as facts again, so the later stages find them as if the stage had run.
+  - The action plugin of the same name computes C(digest) on the controller, from the variables, roles,
+    modules and sources of the stage; call it as C(fastpath.host.stage_stamp) and it does so.
+  - The stamp is fastpath's own record, not host configuration. Writing it never reports a change.
+version_added: "0.1.0"
+author: fastpath engineers
+options:
+  stage:
+    description: Name of the stage; also the stamp's file name.
+    type: str
+    required: true
+  state:
+    description:
+      - C(check) compares; C(record) writes the stamp after the stage converged; C(absent) removes it
+        (restore.yml, which puts back what the stage changed).
+    type: str
+    choices: [check, record, absent]
+    default: check
+  digest:
+    description:
+      - Digest of the stage's inputs. Filled in by the action plugin on C(check).
+      - On C(record), the RV(digest) the check returned.
+    type: str
+  paths:
+    description:
+      - Glob patterns of the files, sysfs and procfs entries whose content, owner and mode make up
+        the fingerprint.
+      - A pattern that matches nothing is an item too, so a file that appears later is a change.
+      - Recursive C(**) patterns are allowed; names that begin with a dot must be given explicitly.
+    type: list
+    elements: str
+    default: []
+  commands:
+    description:
+      - Commands (argv lists, no shell) whose exit code and output make up the fingerprint, for
+        example C(ethtool -l eth0).
+      - A command with C({netdev}) in an argument runs once for each network interface but C(lo),
+        with its name in place.
+    type: list
+    elements: list
+    default: []
+  outputs:
+    description:
+      - Names of the facts the stage exports for later stages (for example C(cpu_partition_plan)).
+      - They are not inputs. On C(record) the action plugin keeps their values in the stamp; a later
+        C(check) that finds the stage converged returns them as facts again.
+    type: list
+    elements: str
+    default: []
+  sources:
+    description:
+      - Files and directories, relative to the collection root, whose content is part of the inputs
+        (the stage's roles, C(plugins), C(native)). Build output and caches are left out. The playbook
+        file of the task is always included. Used on C(check).
+    type: list
+    elements: str
+    default: []
+  var_prefixes:
+    description:
+      - Every variable whose name starts with one of these (inventory, group, host and extra vars;
+        templated) is part of the inputs. Used on C(check).
+    type: list
+    elements: str
+    default: []
+  values:
+    description:
+      - Further inputs, by name, that the stage reads from outside its prefixes (a fact an earlier
+        stage exported). Used on C(check).
+    type: dict
+    default: {}
+  skip_converged:
+    description:
+      - When false, C(check) always answers not converged, so the run does every stage in full.
+      - The fingerprint is still read.
+    type: bool
+    default: true
+  stamp_dir:
+    description: Where the stamps are kept.
+    type: path
+    default: /var/lib/fastpath/stamps
+attributes:
+  check_mode:
+    support: full
+    details: C(check) only reads. C(record) and C(absent) say what they would do and write nothing.
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Ask whether tune converged here and nothing has drifted since.
+  fastpath.host.stage_stamp:
+    stage: tune
+    sources: [roles/sysctl_tuning, roles/cpu_partition, roles/nic_tuning, plugins]
+    var_prefixes: [sysctl_tuning_, cpu_partition_, nic_tuning_]
+    outputs: [cpu_partition_plan]
+    paths: [/proc/sys/net/core/*, /proc/irq/*/smp_affinity_list]
+    commands: [[ethtool, -l, eth0]]
+  register: tune_stamp
+
+- name: Tune, unless it converged.
+  ansible.builtin.include_role:
+    name: fastpath.host.sysctl_tuning
+  when: not tune_stamp.converged
+
+- name: Record that tune converged.
+  fastpath.host.stage_stamp:
+    stage: tune
+    state: record
+    digest: "{{ tune_stamp.digest }}"
+    outputs: [cpu_partition_plan]
+    paths: [/proc/sys/net/core/*, /proc/irq/*/smp_affinity_list]
+    commands: [[ethtool, -l, eth0]]
+  when: not tune_stamp.converged
+"""
+
+RETURN = r"""
+stage:
+  description: The stage asked about.
+  returned: state is check
+  type: str
+converged:
+  description: Whether the stage converged here with these inputs and nothing it fingerprints has moved since.
+  returned: state is check
+  type: bool
+reason:
+  description: Why, in one line (no stamp, inputs changed, drifted and what, converged and when).
+  returned: always
+  type: str
+  sample: "drifted: path:/sys/class/net/eth0/queues/rx-0/rps_cpus"
+drifted:
+  description: The fingerprint items that changed, appeared (new) or vanished (gone).
+  returned: state is check
+  type: list
+  elements: str
+digest:
+  description: The inputs digest compared against, for the C(record) that follows the stage.
+  returned: always
+  type: str
+items:
+  description: How many items the fingerprint has.
+  returned: state is check or record
+  type: int
+written:
+  description: Whether the stamp was (in check mode, would be) written or removed.
+  returned: state is record or absent
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.fastpath.host.plugins.module_utils import stage_state  # noqa: E402
+
+_STAGE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "stage": {"type": "str", "required": True},
+            "state": {"type": "str", "choices": ["check", "record", "absent"], "default": "check"},
+            "digest": {"type": "str"},
+            "paths": {"type": "list", "elements": "str", "default": []},
+            "commands": {"type": "list", "elements": "list", "default": []},
+            "outputs": {"type": "dict", "default": {}},
+            "skip_converged": {"type": "bool", "default": True},
+            "stamp_dir": {"type": "path", "default": stage_state.STAMP_DIR},
+        },
+        required_if=[("state", "check", ["digest"]), ("state", "record", ["digest"])],
+        supports_check_mode=True,
+    )
+    params = module.params
+    stage, stamp_dir, digest = params["stage"], params["stamp_dir"], params["digest"] or ""
+    if not stage or set(stage) - _STAGE_CHARS or stage.startswith("-"):
+        module.fail_json(msg=f"stage {stage!r}: use lower-case letters, digits and '-' only")
+    bad = [argv for argv in params["commands"] if not argv or not all(isinstance(a, str) for a in argv)]
+    if bad:
+        module.fail_json(msg=f"commands must be non-empty lists of strings (argv); got {bad[0]!r}")
+
+    if params["state"] == "absent":
+        present = stage_state.load(stage, stamp_dir) is not None
+        if present and not module.check_mode:
+            stage_state.forget(stage, stamp_dir)
+        module.exit_json(changed=False, written=present, digest=digest,
+                         reason=f"stamp of {stage} removed" if present else f"no stamp of {stage}")
+
+    current = stage_state.fingerprint(params["paths"], params["commands"])
+    if params["state"] == "record":
+        written = stage_state.record(stage, digest, current, params["outputs"], stamp_dir,
+                                     write=not module.check_mode)
+        module.exit_json(changed=False, written=written, digest=digest, items=len(current),
+                         reason=f"{stage} recorded as converged ({len(current)} items)")
+
+    stamp = stage_state.load(stage, stamp_dir)
+    converged, reason, moved = stage_state.compare(stamp, digest, current)
+    if converged and not params["skip_converged"]:
+        converged, reason = False, "skipping converged stages is off (fastpath_skip_converged: false)"
+    facts = stamp.get("outputs", {}) if converged else {}
+    module.exit_json(changed=False, stage=stage, converged=converged, reason=reason, drifted=moved,
+                     digest=digest, items=len(current), ansible_facts=facts)
+
+
+if __name__ == "__main__":
+    main()
