@@ -33,6 +33,8 @@ class RunSummary:
     hosts: dict[str, HostResult] = dataclasses.field(default_factory=dict)
     # play name -> number of tasks that reported changed in it, over all hosts
     changed_by_play: dict[str, int] = dataclasses.field(default_factory=dict)
+    # stage -> host -> (converged, why): each stage_stamp check of the run (converged stages are skipped)
+    stages: dict[str, dict[str, tuple[bool, str]]] = dataclasses.field(default_factory=dict)
 
     def host(self, name: str) -> HostResult:
         return self.hosts.setdefault(name, HostResult())
@@ -43,9 +45,12 @@ class RunSummary:
         data = event.get("event_data") or {}
         host = data.get("host")
         if kind == "runner_on_ok" and host:
-            if (data.get("res") or {}).get("changed"):
+            res = data.get("res") or {}
+            if res.get("changed"):
                 play = data.get("play", "")
                 self.changed_by_play[play] = self.changed_by_play.get(play, 0) + 1
+            if "converged" in res and "stage" in res:
+                self.stages.setdefault(res["stage"], {})[host] = (bool(res["converged"]), res.get("reason", ""))
         elif kind in ("runner_on_failed", "runner_on_unreachable") and host and not data.get("ignore_errors"):
             msg = (data.get("res") or {}).get("msg") or "failed"
             self.host(host).failures.append(f"{data.get('task', '?')}: {str(msg).strip()}")
@@ -70,7 +75,19 @@ class RunSummary:
         for name in self.failed_hosts:
             for failure in self.hosts[name].failures[-3:]:
                 lines.append(f"  {name}: {failure}")
+        lines.extend(self.stage_lines())
         return "\n".join(lines)
+
+    def stage_lines(self) -> list[str]:
+        """Per stage: on how many hosts it was skipped as converged, and why it ran on the others."""
+        lines = []
+        for stage in sorted(self.stages):
+            answers = self.stages[stage]
+            skipped = sorted(h for h, (converged, _) in answers.items() if converged)
+            lines.append(f"stage {stage}: skipped as converged on {len(skipped)} of {len(answers)} host(s)")
+            lines.extend(f"  {host}: ran, {why}" for host, (converged, why) in sorted(answers.items())
+                         if not converged)
+        return lines
 
 
 def playbook_for(stage: str) -> str:

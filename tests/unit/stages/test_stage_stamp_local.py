@@ -1,0 +1,154 @@
+"""fastpath.host.stage_stamp end to end on localhost, through ansible-runner: the action plugin's
+inputs digest, the module's fingerprint, the facts given back and fastpath run's stage summary.
+
+A play asks, "runs the stage" (writes a watched file and sets the fact it exports) where not
+converged, and records. Re-running it skips; a changed variable, a drifted file or
+fastpath_skip_converged=false make it run again."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from fastpath import runner
+
+PLAYBOOK = textwrap.dedent(
+    """\
+    - name: A stage with a stamp
+      hosts: all
+      gather_facts: false
+      vars:
+        watched: ["{{ work }}/managed/*"]
+      tasks:
+        - name: Ask whether the stage converged.
+          fastpath.host.stage_stamp:
+            stage: demo
+            stamp_dir: "{{ work }}/stamps"
+            var_prefixes: [demo_]
+            outputs: [demo_plan]
+            paths: "{{ watched }}"
+            commands: [[cat, "{{ work }}/managed/value"]]
+            skip_converged: "{{ fastpath_skip_converged | default(true) }}"
+          register: asked
+
+        - name: The stage itself.
+          when: not asked.converged
+          block:
+            - name: Write the managed value.
+              ansible.builtin.copy:
+                dest: "{{ work }}/managed/value"
+                content: "{{ demo_value }}\\n"
+                mode: "0644"
+            - name: Export the plan.
+              ansible.builtin.set_fact:
+                demo_plan: {value: "{{ demo_value }}"}
+
+        - name: Record.
+          fastpath.host.stage_stamp:
+            stage: demo
+            state: record
+            stamp_dir: "{{ work }}/stamps"
+            digest: "{{ asked.digest }}"
+            outputs: [demo_plan]
+            paths: "{{ watched }}"
+            commands: [[cat, "{{ work }}/managed/value"]]
+          when: not asked.converged
+
+        - name: Show what the later stages see.
+          ansible.builtin.copy:
+            dest: "{{ work }}/seen-plan"
+            content: "{{ demo_plan.value }}\\n"
+            mode: "0644"
+    """
+)
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "play.yml").write_text(PLAYBOOK)
+    (tmp_path / "inventory.yml").write_text(textwrap.dedent(
+        """\
+        all:
+          hosts:
+            localhost:
+              ansible_connection: local
+              ansible_python_interpreter: "{{ ansible_playbook_python }}"
+        """))
+    (tmp_path / "work/managed").mkdir(parents=True)
+    return tmp_path
+
+
+def artifacts(project):
+    path = project / f"artifacts-{len(list(project.glob('artifacts-*')))}"
+    path.mkdir()
+    return str(path)
+
+
+def run(project, **extravars):
+    summary = runner.run_playbook(
+        project, "play.yml", inventory=str(project / "inventory.yml"), quiet=True,
+        extravars={"work": str(project / "work"), "demo_value": "64", **extravars},
+        artifact_dir=artifacts(project),
+    )
+    assert summary.failed_hosts == [], summary.table()
+    return summary
+
+
+def answer(summary):
+    return summary.stages["demo"]["localhost"]
+
+
+def test_a_converged_stage_is_skipped_and_its_facts_come_back(project):
+    first = run(project)
+    assert answer(first) == (False, "no stamp: the stage has not converged here with this version of fastpath")
+    second = run(project)
+    converged, why = answer(second)
+    assert converged and why.startswith("converged at ")
+    assert second.hosts["localhost"].changed == 0
+    assert (project / "work/seen-plan").read_text() == "64\n"
+    assert "stage demo: skipped as converged on 1 of 1 host(s)" in second.table()
+
+
+def test_a_changed_variable_runs_the_stage(project):
+    run(project)
+    converged, why = answer(run(project, demo_value="128"))
+    assert not converged and why.startswith("inputs changed")
+    assert (project / "work/managed/value").read_text() == "128\n"
+    assert (project / "work/seen-plan").read_text() == "128\n"
+    assert answer(run(project, demo_value="128"))[0]
+
+
+def test_drift_runs_the_stage_and_is_named(project):
+    run(project)
+    (project / "work/managed/value").write_text("1\n")
+    summary = run(project)
+    converged, why = answer(summary)
+    assert not converged
+    assert f"path:{project}/work/managed/value" in why
+    assert f"cmd:cat {project}/work/managed/value" in why
+    assert f"localhost: ran, {why}" in summary.table()
+    assert (project / "work/managed/value").read_text() == "64\n"
+
+
+def test_a_new_file_in_a_watched_glob_is_drift(project):
+    run(project)
+    (project / "work/managed/extra").write_text("x\n")
+    converged, why = answer(run(project))
+    assert not converged and "(new)" in why
+
+
+def test_skip_converged_off_runs_the_stage(project):
+    run(project)
+    converged, why = answer(run(project, fastpath_skip_converged=False))
+    assert not converged and "fastpath_skip_converged: false" in why
+
+
+def test_check_mode_records_nothing(project):
+    summary = runner.run_playbook(
+        project, "play.yml", inventory=str(project / "inventory.yml"), quiet=True, check=True,
+        extravars={"work": str(project / "work"), "demo_value": "64"},
+        artifact_dir=artifacts(project),
+    )
+    assert not answer(summary)[0]
+    assert not (project / "work/stamps/demo.json").exists()

@@ -1,0 +1,124 @@
+"""stage_state: the fingerprint reads what is there now, and compare() says converged only when the
+inputs digest and every item match; anything that moved, appeared or vanished is named."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from ansible_collections.fastpath.host.plugins.module_utils import stage_state
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """A small managed tree: two sysfs-like values and a config file."""
+    (tmp_path / "queues/rx-0").mkdir(parents=True)
+    (tmp_path / "queues/rx-1").mkdir(parents=True)
+    (tmp_path / "queues/rx-0/rps_cpus").write_text("3\n")
+    (tmp_path / "queues/rx-1/rps_cpus").write_text("c\n")
+    (tmp_path / "server.conf").write_text("batch = 64\n")
+    return tmp_path
+
+
+def watch(tree):
+    return [str(tree / "queues/*/rps_cpus"), str(tree / "server.conf"), str(tree / "absent/*")]
+
+
+def test_the_same_state_reads_the_same(tree):
+    assert stage_state.fingerprint(watch(tree), []) == stage_state.fingerprint(watch(tree), [])
+
+
+@pytest.mark.parametrize("change", ["content", "mode", "vanish", "appear"])
+def test_every_kind_of_change_is_drift(tree, change):
+    before = stage_state.fingerprint(watch(tree), [])
+    if change == "content":
+        (tree / "queues/rx-1/rps_cpus").write_text("f\n")
+    elif change == "mode":
+        os.chmod(tree / "server.conf", 0o600)
+    elif change == "vanish":
+        (tree / "server.conf").unlink()
+    else:
+        (tree / "absent").mkdir()
+        (tree / "absent/new.conf").write_text("x")
+    converged, reason, moved = stage_state.compare(
+        {"version": 1, "inputs": "d1", "state": before}, "d1", stage_state.fingerprint(watch(tree), []))
+    assert not converged
+    assert moved and reason.startswith("drifted: ")
+    expected = {
+        "content": f"path:{tree}/queues/rx-1/rps_cpus",
+        "mode": f"path:{tree}/server.conf",
+        "vanish": f"path:{tree}/server.conf",
+        "appear": f"path:{tree}/absent/new.conf (new)",
+    }[change]
+    assert expected in reason
+
+
+def test_converged_only_with_the_same_inputs(tree):
+    state = stage_state.fingerprint(watch(tree), [])
+    stamp = {"version": 1, "inputs": "d1", "state": state, "recorded_at": "2026-01-01T00:00:00Z"}
+    assert stage_state.compare(stamp, "d1", state) == (
+        True, "converged at 2026-01-01T00:00:00Z, nothing drifted since", [])
+    converged, reason, _ = stage_state.compare(stamp, "d2", state)
+    assert not converged and reason.startswith("inputs changed")
+    converged, reason, _ = stage_state.compare(None, "d1", state)
+    assert not converged and reason.startswith("no stamp")
+
+
+def test_commands_count_by_exit_code_and_output(tree):
+    py = sys.executable
+    say = lambda text, rc=0: [py, "-c", f"import sys; print({text!r}); sys.exit({rc})"]  # noqa: E731
+    one = stage_state.fingerprint([], [say("a")])
+    assert one == stage_state.fingerprint([], [say("a")])
+    assert one != stage_state.fingerprint([], [say("b")])
+    failed = stage_state.fingerprint([], [say("a", 1)])
+    assert failed != one and list(failed.values())[0].startswith("rc1:")
+    missing = stage_state.fingerprint([], [["/nonexistent/tool"]])
+    assert list(missing.values())[0].startswith("error:FileNotFoundError")
+
+
+def test_a_netdev_command_runs_once_per_interface():
+    argv = [["ethtool", "-l", "{netdev}"], ["ip", "route"]]
+    assert stage_state.expand(argv, ["eth0", "eth1"]) == [
+        ["ethtool", "-l", "eth0"], ["ethtool", "-l", "eth1"], ["ip", "route"]]
+    assert stage_state.expand(argv, []) == [["ip", "route"]]
+
+
+def test_netdevs_leave_out_loopback(tmp_path):
+    for name in ("lo", "eth0", "ens5"):
+        (tmp_path / name).mkdir()
+    assert stage_state.netdevs(str(tmp_path)) == ["ens5", "eth0"]
+
+
+def test_record_writes_once_and_keeps_its_date(tree, tmp_path):
+    stamps = tmp_path / "stamps"
+    state = stage_state.fingerprint(watch(tree), [])
+    assert stage_state.record("tune", "d1", state, {"plan": {"workers": "2-3"}}, str(stamps))
+    first = json.loads((stamps / "tune.json").read_text())
+    assert oct((stamps / "tune.json").stat().st_mode & 0o777) == "0o600"
+    # the same again: not rewritten, so recorded_at is when it first converged
+    assert not stage_state.record("tune", "d1", state, {"plan": {"workers": "2-3"}}, str(stamps))
+    assert json.loads((stamps / "tune.json").read_text()) == first
+    assert stage_state.load("tune", str(stamps))["outputs"] == {"plan": {"workers": "2-3"}}
+    # check mode: says it would write, writes nothing
+    assert stage_state.record("tune", "d2", state, {}, str(stamps), write=False)
+    assert stage_state.load("tune", str(stamps))["inputs"] == "d1"
+    assert stage_state.forget("tune", str(stamps))
+    assert not stage_state.forget("tune", str(stamps))
+    assert stage_state.load("tune", str(stamps)) is None
+
+
+@pytest.mark.parametrize("content", ["not json", '{"version": 99}', "[]"])
+def test_a_stamp_of_another_version_or_broken_is_no_stamp(tmp_path, content):
+    (tmp_path / "tune.json").write_text(content)
+    assert stage_state.load("tune", str(tmp_path)) is None
+
+
+def test_many_moved_items_are_counted_not_all_listed():
+    recorded = {f"path:/p{i}": "a" for i in range(15)}
+    current = {f"path:/p{i}": "b" for i in range(15)}
+    converged, reason, moved = stage_state.compare({"version": 1, "inputs": "d", "state": recorded}, "d", current)
+    assert not converged and len(moved) == 15
+    assert reason.endswith("and 5 more")
