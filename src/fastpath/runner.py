@@ -50,7 +50,8 @@ class RunSummary:
                 play = data.get("play", "")
                 self.changed_by_play[play] = self.changed_by_play.get(play, 0) + 1
             if "converged" in res and "stage" in res:
-                self.stages.setdefault(res["stage"], {})[host] = (bool(res["converged"]), res.get("reason", ""))
+                answer = (bool(res["converged"]), res.get("reason", ""))
+                self.stages.setdefault(res["stage"], {})[host] = answer
         elif kind in ("runner_on_failed", "runner_on_unreachable") and host and not data.get("ignore_errors"):
             msg = (data.get("res") or {}).get("msg") or "failed"
             self.host(host).failures.append(f"{data.get('task', '?')}: {str(msg).strip()}")

@@ -97,9 +97,11 @@ def test_a_config_the_server_refuses_never_replaces_the_good_one(lab_tools, depl
     assert server_state(lab_tools) == before
 
 
-def test_check_mode_on_a_deployed_host_changes_nothing(lab_tools, deployed):
+# Converged, deploy is skipped after one read; with skipping off the role itself runs in check mode.
+@pytest.mark.parametrize("skip_converged", ["true", "false"])
+def test_check_mode_on_a_deployed_host_changes_nothing(lab_tools, deployed, skip_converged):
     before = server_state(lab_tools)
-    result = deploy(lab_tools, "--check", "--diff")
+    result = deploy(lab_tools, "--check", "--diff", "-e", f"fastpath_skip_converged={skip_converged}")
     assert result.returncode == 0, result.stdout[-4000:]
     assert recap(result.stdout)["changed"] == 0
     assert server_state(lab_tools) == before

@@ -1,6 +1,9 @@
 """The whole site.yml on a 3-host lab, as an operator runs it: green, then idempotent.
 
 Runs through `fastpath run` (ansible-runner) so the per-play changed counts come from real events.
+The second run skips tune and deploy where they converged (stage stamps); a run with
+fastpath_skip_converged=false runs every role and must change nothing either; drift made by hand
+on one host makes only that host's stage run, and it is put right.
 """
 
 from __future__ import annotations
@@ -8,6 +11,11 @@ from __future__ import annotations
 import pytest
 
 from fastpath import runner
+from fastpath.lab import fleet, ssh
+
+# The hosts of each stage's stamp on the 3-host lab.
+STAGE_HOSTS = {"tune": {"srv1", "srv2"}, "deploy-server": {"srv1", "srv2"}, "deploy-loadgen": {"cli1"}}
+XPS = "/sys/class/net/eth0/queues/tx-0/xps_cpus"
 
 pytestmark = pytest.mark.lab
 
@@ -70,6 +78,27 @@ def test_second_run_changes_nothing_but_the_report(second_run):
     assert unexpected == {}, f"plays that changed on the second run: {unexpected}"
 
 
+def test_first_run_ran_every_stage_and_the_second_skipped_them(first_run, second_run):
+    for stage, hosts in STAGE_HOSTS.items():
+        assert set(first_run.stages[stage]) == hosts
+        assert not any(converged for converged, _ in first_run.stages[stage].values())
+        assert set(second_run.stages[stage]) == hosts
+        assert all(converged for converged, _ in second_run.stages[stage].values()), second_run.stage_lines()
+
+
+def test_every_role_run_in_full_changes_nothing_either(second_run, tmp_path_factory, runs_dir):
+    """The second run skipped the roles; this one runs them all, so it is their idempotence test."""
+    summary = site(tmp_path_factory, runs_dir, "full", fastpath_skip_converged=False)
+    assert summary.failed_hosts == [], summary.table()
+    for stage, hosts in STAGE_HOSTS.items():
+        answers = summary.stages[stage]
+        assert set(answers) == hosts
+        assert all(not c and "fastpath_skip_converged: false" in why for c, why in answers.values())
+    unexpected = {play: n for play, n in summary.changed_by_play.items()
+                  if not play.startswith(ALWAYS_CHANGING)}
+    assert unexpected == {}, f"plays that changed with every role run: {unexpected}"
+
+
 def test_baseline_run_measures_before_and_after_tuning(second_run, tmp_path_factory, runs_dir):
     runs = runs_dir
     before = set(runs.iterdir())
@@ -82,3 +111,33 @@ def test_baseline_run_measures_before_and_after_tuning(second_run, tmp_path_fact
     assert sorted(p.name.split("-", 1)[1] for p in reports) == ["after", "before"], new
     after = next(p for p in reports if p.name.endswith("-after"))
     assert "before" in (after / "index.html").read_text()  # the page names the run it compares with
+
+
+def on(lab3, name: str, command: str) -> str:
+    host = next(h for h in fleet.plan(3, lab3.instance) if h.name == name)
+    proc = ssh.ssh(host.address, ["sh", "-c", command], timeout=30)
+    assert proc is not None and proc.returncode == 0, f"{name}: {command}: {proc and proc.stderr}"
+    return proc.stdout.strip()
+
+
+# Last in the module (tests run in file order): it disturbs the converged lab on purpose.
+def test_drift_runs_the_stage_on_that_host_only_and_puts_it_right(
+        lab3, second_run, tmp_path_factory, runs_dir):
+    xps = on(lab3, "srv1", f"cat {XPS}")
+    on(lab3, "srv1", f"echo 0 > {XPS}")
+    on(lab3, "srv2", "systemctl stop fastpath-server.service")
+    summary = site(tmp_path_factory, runs_dir, "drift")
+    assert summary.failed_hosts == [], summary.table()
+
+    tune, deploy = summary.stages["tune"], summary.stages["deploy-server"]
+    assert not tune["srv1"][0] and f"path:{XPS}" in tune["srv1"][1], summary.stage_lines()
+    assert tune["srv2"][0], summary.stage_lines()
+    assert deploy["srv1"][0], summary.stage_lines()
+    assert not deploy["srv2"][0] and "cmd:systemctl show" in deploy["srv2"][1], summary.stage_lines()
+    assert summary.stages["deploy-loadgen"]["cli1"][0]
+
+    assert on(lab3, "srv1", f"cat {XPS}") == xps
+    assert on(lab3, "srv2", "systemctl is-active fastpath-server.service") == "active"
+    # and put right, it is converged again
+    again = site(tmp_path_factory, runs_dir, "after-drift")
+    assert all(c for stage in STAGE_HOSTS for c, _ in again.stages[stage].values()), again.stage_lines()

@@ -101,7 +101,8 @@ def answer(summary):
 
 def test_a_converged_stage_is_skipped_and_its_facts_come_back(project):
     first = run(project)
-    assert answer(first) == (False, "no stamp: the stage has not converged here with this version of fastpath")
+    converged, why = answer(first)
+    assert not converged and why.startswith("no stamp: ")
     second = run(project)
     converged, why = answer(second)
     assert converged and why.startswith("converged at ")

@@ -119,6 +119,7 @@ def test_a_stamp_of_another_version_or_broken_is_no_stamp(tmp_path, content):
 def test_many_moved_items_are_counted_not_all_listed():
     recorded = {f"path:/p{i}": "a" for i in range(15)}
     current = {f"path:/p{i}": "b" for i in range(15)}
-    converged, reason, moved = stage_state.compare({"version": 1, "inputs": "d", "state": recorded}, "d", current)
+    stamp = {"version": 1, "inputs": "d", "state": recorded}
+    converged, reason, moved = stage_state.compare(stamp, "d", current)
     assert not converged and len(moved) == 15
     assert reason.endswith("and 5 more")
