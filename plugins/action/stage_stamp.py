@@ -19,13 +19,15 @@ from ansible.plugins.action import ActionBase
 # plugins/action/stage_stamp.py -> the collection root (the repository itself, in place).
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]
 # Build output and tool caches: not sources, and they change without the sources changing.
-SKIPPED_DIRS = {"build", "__pycache__", ".pytest_cache", ".ruff_cache", ".venv", ".git"}
-MODULE_ARGS = ("stage", "state", "digest", "paths", "commands", "skip_converged", "stamp_dir")
+SKIPPED_DIRS = {"build", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".venv", ".git"}
+MODULE_ARGS = ("stage", "state", "digest", "paths", "commands", "netdevs", "sysctl_files", "skip_converged",
+               "stamp_dir")
 
 
 def digest_sources(root: Path, sources: list[str], extra_files: list[Path]) -> str:
     """One digest over every file under the given paths (sorted, by path relative to root, and
     content); a missing path is named in the digest rather than ignored."""
+    root = root.resolve()
     sha = hashlib.sha256()
     files: list[Path] = []
     for source in sources:
@@ -38,8 +40,10 @@ def digest_sources(root: Path, sources: list[str], extra_files: list[Path]) -> s
             files.append(path)
         else:
             sha.update(f"missing:{source}\n".encode())
-    for path in sorted(set(files) | set(extra_files)):
-        sha.update(f"{path}\n".encode())
+    for path in sorted(set(files) | {p.resolve() for p in extra_files}):
+        # Named relative to the root, so two clones at different places digest alike.
+        name = path.relative_to(root) if path.is_relative_to(root) else path
+        sha.update(f"{name}\n".encode())
         sha.update(hashlib.sha256(path.read_bytes()).digest())
     return sha.hexdigest()
 
@@ -82,7 +86,11 @@ class ActionModule(ActionBase):
                 except AnsibleError:
                     # Refers to something not defined here: its text is still an input.
                     chosen[name] = ["untemplated", str(task_vars[name])]
-        values = {"vars": chosen, "values": args.get("values") or {}}
+        # What every role's templates and modules depend on besides their own variables.
+        ansible = {name: self._templar.template(task_vars.get(name)) for name in ("ansible_managed",)}
+        ansible["version"] = (task_vars.get("ansible_version") or {}).get("full")
+        ansible["os_family"] = (task_vars.get("ansible_facts") or {}).get("os_family")
+        values = {"vars": chosen, "values": args.get("values") or {}, "ansible": ansible}
         playbook = (self._task.get_path() or "").rsplit(":", 1)[0]
         extra = [Path(playbook)] if playbook and Path(playbook).is_file() else []
         sha = hashlib.sha256(json.dumps(values, sort_keys=True, default=repr).encode())

@@ -27,6 +27,8 @@ MAX_DRIFT_NAMED = 10
 COMMAND_TIMEOUT_S = 20
 # In a command, stands for each network interface in turn.
 NETDEV = "{netdev}"
+# Among the interfaces asked for: those of the default routes.
+DEFAULT_ROUTE = "default-route"
 
 
 def _digest(data: bytes) -> str:
@@ -70,6 +72,56 @@ def netdevs(sys_class_net: str = "/sys/class/net") -> list[str]:
         return []
 
 
+def default_route_netdevs(proc_net: str = "/proc/net") -> list[str]:
+    """The interfaces of the IPv4 and IPv6 default routes (where the dataplane attaches XDP when it
+    is not told an interface), from /proc/net/route and /proc/net/ipv6_route."""
+    found = set()
+    try:
+        with open(os.path.join(proc_net, "route"), encoding="ascii") as handle:
+            for line in handle.readlines()[1:]:
+                fields = line.split()
+                if len(fields) > 7 and fields[1] == "00000000" and fields[7] == "00000000":
+                    found.add(fields[0])
+    except OSError:
+        pass
+    try:
+        with open(os.path.join(proc_net, "ipv6_route"), encoding="ascii") as handle:
+            for line in handle:
+                fields = line.split()
+                if len(fields) == 10 and fields[0] == "0" * 32 and fields[1] == "00" and fields[9] != "lo":
+                    found.add(fields[9])
+    except OSError:
+        pass
+    return sorted(found)
+
+
+def choose_netdevs(wanted: list[str]) -> list[str]:
+    """The interfaces {netdev} stands for: the names given; `default-route` among them stands for the
+    default routes' interfaces; nothing given (or no default route) means every interface but lo."""
+    names = set()
+    for name in wanted:
+        names.update(default_route_netdevs() if name == DEFAULT_ROUTE else [name])
+    return sorted(names) if names else netdevs()
+
+
+def sysctl_keys(paths: list[str]) -> list[str]:
+    """The keys set ("key = value") in the sysctl.d files the globs match: the stage's persist files
+    say which sysctls it set, whatever profile or overrides chose them."""
+    keys = set()
+    for pattern in paths:
+        for path in glob.glob(pattern):
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    lines = handle.read().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                line = line.strip()
+                if line and not line.startswith(("#", ";")) and "=" in line:
+                    keys.add(line.split("=", 1)[0].strip().lstrip("-"))
+    return sorted(keys)
+
+
 def expand(commands: list[list[str]], interfaces: list[str]) -> list[list[str]]:
     """A command with NETDEV in an argument runs once per interface, the name put in its place: the
     state of every NIC is watched without the stage having to name them."""
@@ -82,16 +134,20 @@ def expand(commands: list[list[str]], interfaces: list[str]) -> list[list[str]]:
     return out
 
 
-def fingerprint(paths: list[str], commands: list[list[str]]) -> dict[str, str]:
+def fingerprint(paths: list[str], commands: list[list[str]], interfaces: list[str] | None = None,
+                sysctl_files: list[str] = ()) -> dict[str, str]:
     """Item -> digest for every path each glob matches (a glob matching nothing is an item too, so
-    a file appearing is a change) and for every command's exit code and output."""
+    a file appearing is a change), for the live value of every sysctl the sysctl_files set, and for
+    every command's exit code and output ({netdev} over `interfaces`, else every interface)."""
     items: dict[str, str] = {}
+    for key in sysctl_keys(list(sysctl_files)):
+        items[f"sysctl:{key}"] = _read_path("/proc/sys/" + key.replace(".", "/"))
     for pattern in paths:
         matches = sorted(glob.glob(pattern, recursive=True))
         items[f"glob:{pattern}"] = str(len(matches))
         for path in matches:
             items[f"path:{path}"] = _read_path(path)
-    for argv in expand(commands, netdevs()):
+    for argv in expand(commands, netdevs() if interfaces is None else interfaces):
         items["cmd:" + " ".join(argv)] = _run(argv)
     return items
 

@@ -15,6 +15,8 @@ description:
     inputs digest is the one recorded and every item reads the same, no item appeared and none
     vanished. Then running the stage in full would change nothing, and the playbook skips it.
     Otherwise RV(reason) says why not and RV(drifted) names the items that moved.
+  - Where the stage is to run, C(check) removes the old stamp, so a stage that fails half-way leaves
+    no stamp behind to vouch for what it left.
   - When converged, the facts the stage exported when it converged (C(outputs) at record time) are
     returned as facts again, so the later stages find them as if the stage had run.
   - The action plugin of the same name computes C(digest) on the controller, from the variables, roles,
@@ -57,6 +59,21 @@ options:
     type: list
     elements: list
     default: []
+  netdevs:
+    description:
+      - The interfaces C({netdev}) stands for in C(commands). C(default-route) among them stands for
+        the interfaces of the IPv4 and IPv6 default routes.
+      - Empty, or C(default-route) with no default route, means every interface but C(lo).
+    type: list
+    elements: str
+    default: []
+  sysctl_files:
+    description:
+      - Glob patterns of sysctl.d files the stage writes. The live value of every key they set
+        (C(key = value) lines) is part of the fingerprint, whichever profile or override chose it.
+    type: list
+    elements: str
+    default: []
   outputs:
     description:
       - Names of the facts the stage exports for later stages (for example C(cpu_partition_plan)).
@@ -89,7 +106,8 @@ options:
   skip_converged:
     description:
       - When false, C(check) always answers not converged, so the run does every stage in full.
-      - The fingerprint is still read.
+      - The fingerprint is still read. fastpath's playbooks set it false in check mode, so
+        C(--check --diff) shows what the roles would change, including anything not watched.
     type: bool
     default: true
   stamp_dir:
@@ -99,7 +117,9 @@ options:
 attributes:
   check_mode:
     support: full
-    details: C(check) only reads. C(record) and C(absent) say what they would do and write nothing.
+    details: >-
+      In check mode nothing is written or removed. The playbooks pass C(skip_converged) false in
+      check mode, so C(--check --diff) always runs the stage's own check mode.
   diff_mode:
     support: none
 """
@@ -179,6 +199,8 @@ def main():
             "digest": {"type": "str"},
             "paths": {"type": "list", "elements": "str", "default": []},
             "commands": {"type": "list", "elements": "list", "default": []},
+            "netdevs": {"type": "list", "elements": "str", "default": []},
+            "sysctl_files": {"type": "list", "elements": "str", "default": []},
             "outputs": {"type": "dict", "default": {}},
             "skip_converged": {"type": "bool", "default": True},
             "stamp_dir": {"type": "path", "default": stage_state.STAMP_DIR},
@@ -201,7 +223,8 @@ def main():
         module.exit_json(changed=False, written=present, digest=digest,
                          reason=f"stamp of {stage} removed" if present else f"no stamp of {stage}")
 
-    current = stage_state.fingerprint(params["paths"], params["commands"])
+    current = stage_state.fingerprint(params["paths"], params["commands"],
+                                      stage_state.choose_netdevs(params["netdevs"]), params["sysctl_files"])
     if params["state"] == "record":
         written = stage_state.record(stage, digest, current, params["outputs"], stamp_dir,
                                      write=not module.check_mode)
@@ -212,6 +235,9 @@ def main():
     converged, reason, moved = stage_state.compare(stamp, digest, current)
     if converged and not params["skip_converged"]:
         converged, reason = False, "skipping converged stages is off (fastpath_skip_converged: false)"
+    if not converged and not module.check_mode:
+        # The stage runs now: if it fails half-way, no stamp of before may vouch for what it left.
+        stage_state.forget(stage, stamp_dir)
     facts = stamp.get("outputs", {}) if converged else {}
     module.exit_json(changed=False, stage=stage, converged=converged, reason=reason, drifted=moved,
                      digest=digest, items=len(current), ansible_facts=facts)

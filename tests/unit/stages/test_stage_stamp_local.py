@@ -153,3 +153,16 @@ def test_check_mode_records_nothing(project):
     )
     assert not answer(summary)[0]
     assert not (project / "work/stamps/demo.json").exists()
+
+
+def test_a_stage_that_is_to_run_loses_its_old_stamp_first(project):
+    """So a stage that fails half-way leaves nothing behind that would vouch for it."""
+    run(project)
+    assert (project / "work/stamps/demo.json").exists()
+    summary = runner.run_playbook(
+        project, "play.yml", inventory=str(project / "inventory.yml"), quiet=True,
+        extravars={"work": str(project / "work"), "demo_value": "{{ undefined_on_purpose }}"},
+        artifact_dir=artifacts(project),
+    )
+    assert summary.failed_hosts == ["localhost"]
+    assert not (project / "work/stamps/demo.json").exists()

@@ -123,3 +123,31 @@ def test_many_moved_items_are_counted_not_all_listed():
     converged, reason, moved = stage_state.compare(stamp, "d", current)
     assert not converged and len(moved) == 15
     assert reason.endswith("and 5 more")
+
+
+def test_the_sysctls_a_persist_file_sets_are_read_live(tmp_path):
+    conf = tmp_path / "60-fastpath.conf"
+    conf.write_text("# Managed by fastpath\n# net.core.busy_poll not set: absent here\n"
+                    "net.ipv4.tcp_rmem = 4096 131072 8388608\n-net.core.somaxconn=4096\n; note\n\n")
+    assert stage_state.sysctl_keys([str(tmp_path / "*.conf"), str(tmp_path / "none.conf")]) == [
+        "net.core.somaxconn", "net.ipv4.tcp_rmem"]
+    items = stage_state.fingerprint([], [], [], [str(conf)])
+    assert set(items) == {"sysctl:net.core.somaxconn", "sysctl:net.ipv4.tcp_rmem"}
+
+
+def test_default_route_interfaces_come_from_both_route_tables(tmp_path):
+    (tmp_path / "route").write_text(
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+        "eth0\t00000000\t01001BC6\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+        "eth1\t0000A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n")
+    (tmp_path / "ipv6_route").write_text(
+        "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+        "fe800000000000000000000000000001 00000400 00000001 00000000 00000003 ens5\n"
+        "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+        "00000000000000000000000000000000 ffffffff 00000001 00000000 00200200 lo\n")
+    assert stage_state.default_route_netdevs(str(tmp_path)) == ["ens5", "eth0"]
+    assert stage_state.default_route_netdevs(str(tmp_path / "none")) == []
+
+
+def test_named_interfaces_are_used_as_given():
+    assert stage_state.choose_netdevs(["eth1", "eth0", "eth1"]) == ["eth0", "eth1"]
