@@ -3,7 +3,7 @@
 
 The inputs of a stage are everything that decides what it would do to a host: the variables the
 operator can set for it (by prefix), the values it takes from earlier stages, the code it runs (its
-roles, the collection's plugins, native/ for the dataplane) and the playbook calling it. All of that
+roles, the collection's plugins, native/ for the dataplane, the stage's playbook). All of that
 lives on the controller, so it is digested here, once per host, and only the digest travels.
 """
 
@@ -20,11 +20,11 @@ from ansible.plugins.action import ActionBase
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]
 # Build output and tool caches: not sources, and they change without the sources changing.
 SKIPPED_DIRS = {"build", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".venv", ".git"}
-MODULE_ARGS = ("stage", "state", "digest", "paths", "commands", "netdevs", "sysctl_files", "skip_converged",
-               "stamp_dir")
+MODULE_ARGS = ("stage", "state", "digest", "paths", "commands", "netdevs", "sysctl_files", "forget",
+               "skip_converged", "stamp_dir")
 
 
-def digest_sources(root: Path, sources: list[str], extra_files: list[Path]) -> str:
+def digest_sources(root: Path, sources: list[str]) -> str:
     """One digest over every file under the given paths (sorted, by path relative to root, and
     content); a missing path is named in the digest rather than ignored."""
     root = root.resolve()
@@ -40,7 +40,7 @@ def digest_sources(root: Path, sources: list[str], extra_files: list[Path]) -> s
             files.append(path)
         else:
             sha.update(f"missing:{source}\n".encode())
-    for path in sorted(set(files) | {p.resolve() for p in extra_files}):
+    for path in sorted(set(files)):
         # Named relative to the root, so two clones at different places digest alike.
         name = path.relative_to(root) if path.is_relative_to(root) else path
         sha.update(f"{name}\n".encode())
@@ -91,8 +91,6 @@ class ActionModule(ActionBase):
         ansible["version"] = (task_vars.get("ansible_version") or {}).get("full")
         ansible["os_family"] = (task_vars.get("ansible_facts") or {}).get("os_family")
         values = {"vars": chosen, "values": args.get("values") or {}, "ansible": ansible}
-        playbook = (self._task.get_path() or "").rsplit(":", 1)[0]
-        extra = [Path(playbook)] if playbook and Path(playbook).is_file() else []
         sha = hashlib.sha256(json.dumps(values, sort_keys=True, default=repr).encode())
-        sha.update(digest_sources(COLLECTION_ROOT, list(args.get("sources") or []), extra).encode())
+        sha.update(digest_sources(COLLECTION_ROOT, list(args.get("sources") or [])).encode())
         return sha.hexdigest()[:32]

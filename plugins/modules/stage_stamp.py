@@ -85,8 +85,8 @@ options:
   sources:
     description:
       - Files and directories, relative to the collection root, whose content is part of the inputs
-        (the stage's roles, C(plugins), C(native)). Build output and caches are left out. The playbook
-        file of the task is always included. Used on C(check).
+        (the stage's roles, C(plugins), C(native), the stage's playbook). Build output and caches
+        are left out. Used on C(check).
     type: list
     elements: str
     default: []
@@ -103,6 +103,13 @@ options:
         stage exported). Used on C(check).
     type: dict
     default: {}
+  forget:
+    description:
+      - On C(check), remove the stamp where the stage is not converged (it is about to run).
+      - false for a check that only reads the facts a stage kept, without running it (deploy and
+        smoke run alone read the tune plan this way).
+    type: bool
+    default: true
   skip_converged:
     description:
       - When false, C(check) always answers not converged, so the run does every stage in full.
@@ -202,6 +209,7 @@ def main():
             "netdevs": {"type": "list", "elements": "str", "default": []},
             "sysctl_files": {"type": "list", "elements": "str", "default": []},
             "outputs": {"type": "dict", "default": {}},
+            "forget": {"type": "bool", "default": True},
             "skip_converged": {"type": "bool", "default": True},
             "stamp_dir": {"type": "path", "default": stage_state.STAMP_DIR},
         },
@@ -235,7 +243,7 @@ def main():
     converged, reason, moved = stage_state.compare(stamp, digest, current)
     if converged and not params["skip_converged"]:
         converged, reason = False, "skipping converged stages is off (fastpath_skip_converged: false)"
-    if not converged and not module.check_mode:
+    if not converged and params["forget"] and not module.check_mode:
         # The stage runs now: if it fails half-way, no stamp of before may vouch for what it left.
         stage_state.forget(stage, stamp_dir)
     facts = stamp.get("outputs", {}) if converged else {}

@@ -115,7 +115,8 @@ def test_baseline_run_measures_before_and_after_tuning(second_run, tmp_path_fact
 
 def on(lab3, name: str, command: str) -> str:
     host = next(h for h in fleet.plan(3, lab3.instance) if h.name == name)
-    proc = ssh.ssh(host.address, ["sh", "-c", command], timeout=30)
+    # ssh hands its arguments to the remote shell joined by spaces: one string, parsed there once.
+    proc = ssh.ssh(host.address, [command], timeout=30)
     assert proc is not None and proc.returncode == 0, f"{name}: {command}: {proc and proc.stderr}"
     return proc.stdout.strip()
 

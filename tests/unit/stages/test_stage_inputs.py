@@ -19,36 +19,36 @@ def make(tmp_path):
 
 def test_the_same_sources_give_the_same_digest(tmp_path):
     root = make(tmp_path)
-    assert digest_sources(root, ["roles/r", "native"], []) == digest_sources(root, ["native", "roles/r"], [])
+    assert digest_sources(root, ["roles/r", "native"]) == digest_sources(root, ["native", "roles/r"])
 
 
 def test_a_source_edit_changes_the_digest(tmp_path):
     root = make(tmp_path)
-    before = digest_sources(root, ["roles/r", "native"], [])
+    before = digest_sources(root, ["roles/r", "native"])
     (root / "native/server.c").write_text("int main(void) { return 1; }\n")
-    assert digest_sources(root, ["roles/r", "native"], []) != before
+    assert digest_sources(root, ["roles/r", "native"]) != before
 
 
 def test_a_renamed_source_changes_the_digest(tmp_path):
     root = make(tmp_path)
-    before = digest_sources(root, ["native"], [])
+    before = digest_sources(root, ["native"])
     (root / "native/server.c").rename(root / "native/main.c")
-    assert digest_sources(root, ["native"], []) != before
+    assert digest_sources(root, ["native"]) != before
 
 
 def test_build_output_and_caches_do_not_count(tmp_path):
     root = make(tmp_path)
-    before = digest_sources(root, ["native"], [])
+    before = digest_sources(root, ["native"])
     (root / "native/build/fastpath-server").write_bytes(b"\x7fELF rebuilt")
     (root / "native/__pycache__/x.cpython-311.pyc").write_bytes(b"\1")
-    assert digest_sources(root, ["native"], []) == before
+    assert digest_sources(root, ["native"]) == before
 
 
-def test_a_missing_source_and_the_playbook_count(tmp_path):
+def test_a_missing_source_counts(tmp_path):
     root = make(tmp_path)
-    assert digest_sources(root, ["native", "nowhere"], []) != digest_sources(root, ["native"], [])
-    playbook = root / "tune.yml"
-    playbook.write_text("- hosts: all\n")
-    with_playbook = digest_sources(root, ["native"], [playbook])
-    playbook.write_text("- hosts: dataplane_servers\n")
-    assert digest_sources(root, ["native"], [playbook]) != with_playbook
+    assert digest_sources(root, ["native", "nowhere"]) != digest_sources(root, ["native"])
+
+
+def test_two_clones_digest_alike(tmp_path):
+    one, two = make(tmp_path / "one"), make(tmp_path / "two")
+    assert digest_sources(one, ["roles/r", "native"]) == digest_sources(two, ["roles/r", "native"])
