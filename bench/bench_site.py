@@ -4,9 +4,12 @@
 
 Targets (issue 5): the re-run takes at most 0.5x the first run; 8 hosts take at most 2x the time of 1.
 Each size starts from freshly made lab hosts (`fastpath lab down` then `up`), so the first run really
-is a first run (build, tune, deploy from nothing). Prints a table and the verdicts, met or NOT met, as
-measured; with --write-doc replaces its own section of docs/PERFORMANCE.md. Not a test. Needs root and
-the lab image; takes 20-40 minutes for the three sizes on a 2-CPU machine.
+is a first run (build, tune, deploy from nothing). After the re-run (which skips the stages that
+converged, docs/converged-stages.md) a third run with fastpath_skip_converged=false runs every role
+again, side by side: what the re-run would cost without the stage stamps. Prints a table and the
+verdicts, met or NOT met, as measured; with --write-doc replaces its own section of
+docs/PERFORMANCE.md. Not a test. Needs root and the lab image; takes 20-40 minutes for the three
+sizes on a 2-CPU machine.
 
     .venv/bin/python bench/bench_site.py [--instance 8] [--sizes 1,3,8] [--write-doc]
 """
@@ -48,6 +51,11 @@ class Timing:
     rerun_changed: dict[str, int]
     first_plays: dict[str, float]
     rerun_plays: dict[str, float]
+    full_s: float
+    full_ok: bool
+    full_plays: dict[str, float]
+    # stage -> "skipped on n of m hosts" in the re-run
+    rerun_skipped: dict[str, str]
 
 
 def lab(*args: str, instance: int) -> None:
@@ -59,10 +67,10 @@ def lab(*args: str, instance: int) -> None:
                          f"{proc.stderr.strip()}")
 
 
-def timed_site(workdir: Path, name: str) -> tuple[float, runner.RunSummary, dict[str, float]]:
+def timed_site(workdir: Path, name: str, **extravars) -> tuple[float, runner.RunSummary, dict[str, float]]:
     (workdir / name).mkdir()
     start = time.monotonic()
-    summary = runner.run("site", quiet=True, artifact_dir=str(workdir / name))
+    summary = runner.run("site", quiet=True, artifact_dir=str(workdir / name), extravars=extravars)
     return time.monotonic() - start, summary, seconds_by_play(workdir / name)
 
 
@@ -92,12 +100,18 @@ def measure(size: int, instance: int, workdir: Path) -> Timing:
     rerun_s, rerun, rerun_plays = timed_site(workdir, f"size{size}-rerun")
     print(f"size {size}: re-run {rerun_s:.0f} s, {rerun.status}, failed: {rerun.failed_hosts or 'none'}",
           flush=True)
-    for label, summary in (("first run", first), ("re-run", rerun)):
+    full_s, full, full_plays = timed_site(workdir, f"size{size}-full", fastpath_skip_converged=False)
+    print(f"size {size}: full re-run (every role) {full_s:.0f} s, {full.status}, "
+          f"failed: {full.failed_hosts or 'none'}", flush=True)
+    for label, summary in (("first run", first), ("re-run", rerun), ("full re-run", full)):
         if summary.failed_hosts:
             print(f"size {size}, {label}:\n{summary.table()}", flush=True)
+    skipped = {stage: f"{sum(c for c, _ in hosts.values())} of {len(hosts)}"
+               for stage, hosts in sorted(rerun.stages.items())}
     return Timing(size, first_s, first.rc == 0 and not first.failed_hosts,
                   rerun_s, rerun.rc == 0 and not rerun.failed_hosts, rerun.changed_by_play,
-                  first_plays, rerun_plays)
+                  first_plays, rerun_plays, full_s, full.rc == 0 and not full.failed_hosts, full_plays,
+                  skipped)
 
 
 def verdict(value: float, target: float) -> str:
@@ -112,13 +126,17 @@ def render(timings: list[Timing], started: datetime.datetime) -> str:
         "Lab hosts are systemd-nspawn containers on this same machine, so every host's work shares "
         "its CPUs with the controller and the other hosts.",
         "",
-        "| lab hosts | first run s | re-run s | re-run / first | both runs green |",
-        "|---|---|---|---|---|",
+        "| lab hosts | first run s | re-run s | re-run / first | full re-run s (every role) | full / first "
+        "| stages skipped on the re-run (hosts) | all runs green |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for t in timings:
         ratio = t.rerun_s / t.first_s
-        green = "yes" if t.first_ok and t.rerun_ok else f"NO (first {t.first_ok}, re-run {t.rerun_ok})"
-        lines.append(f"| {t.size} | {t.first_s:.0f} | {t.rerun_s:.0f} | {ratio:.2f}x | {green} |")
+        runs = (t.first_ok, t.rerun_ok, t.full_ok)
+        green = "yes" if all(runs) else f"NO (first, re-run, full: {runs})"
+        skipped = ", ".join(f"{stage} {n}" for stage, n in t.rerun_skipped.items()) or "none"
+        lines.append(f"| {t.size} | {t.first_s:.0f} | {t.rerun_s:.0f} | {ratio:.2f}x | {t.full_s:.0f} | "
+                     f"{t.full_s / t.first_s:.2f}x | {skipped} | {green} |")
     lines += ["", "| comparison | measured | target | verdict |", "|---|---|---|---|"]
     for t in timings:
         ratio = t.rerun_s / t.first_s
@@ -141,13 +159,14 @@ def render(timings: list[Timing], started: datetime.datetime) -> str:
 
 
 def plays_table(timings: list[Timing]) -> list[str]:
-    """Seconds per play for every size, first run / re-run: where the time goes."""
-    names = list(dict.fromkeys(p for t in timings for p in [*t.first_plays, *t.rerun_plays]))
-    lines = ["", "Seconds per play, first run / re-run:", "",
+    """Seconds per play for every size, first run / re-run / full re-run: where the time goes."""
+    names = list(dict.fromkeys(p for t in timings for p in [*t.first_plays, *t.rerun_plays, *t.full_plays]))
+    lines = ["", "Seconds per play, first run / re-run / full re-run (every role):", "",
              "| play | " + " | ".join(f"{t.size} host(s)" for t in timings) + " |",
              "|---|" + "---|" * len(timings)]
     for name in names:
-        cells = [f"{t.first_plays.get(name, 0):.0f} / {t.rerun_plays.get(name, 0):.0f}" for t in timings]
+        cells = [f"{t.first_plays.get(name, 0):.0f} / {t.rerun_plays.get(name, 0):.0f} / "
+                 f"{t.full_plays.get(name, 0):.0f}" for t in timings]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 

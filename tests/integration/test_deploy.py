@@ -76,6 +76,7 @@ def test_deploy_reports_the_xdp_mode_the_server_attached(lab_tools, deployed):
     ("dataplane_worker_cpus=one", 'dataplane_worker_cpus must be a cpulist such as "1-3,6"'),
     ("dataplane_mode=relay", "dataplane_mode is relay but dataplane_upstreams is empty"),
     ("dataplane_buffers=1000", "dataplane_buffers must be a power of two from 64 to 32768, got 1000"),
+    ("dataplane_restart_throttle=-1", "dataplane_restart_throttle must be 0 (all at once) or more, got -1"),
     ('{"dataplane_mode": "relay", "dataplane_upstreams": ["198.18.2.50"]}',
      'dataplane_upstreams must be "address:port"'),
 ])
