@@ -56,6 +56,8 @@ class Timing:
     full_plays: dict[str, float]
     # stage -> "skipped on n of m hosts" in the re-run
     rerun_skipped: dict[str, str]
+    # first, re-run, full re-run: % of the machine's CPU time busy during each
+    busy: tuple[float, float, float]
 
 
 def lab(*args: str, instance: int) -> None:
@@ -67,10 +69,26 @@ def lab(*args: str, instance: int) -> None:
                          f"{proc.stderr.strip()}")
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine since boot, from /proc/stat's first line."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # guest time is already inside user
+    return total - idle, total
+
+
+# Run name -> share of the machine's CPU time that was busy during it (controller and lab hosts
+# alike): near 100% means the run waited for CPUs, not for hosts.
+BUSY: dict[str, float] = {}
+
+
 def timed_site(workdir: Path, name: str, **extravars) -> tuple[float, runner.RunSummary, dict[str, float]]:
     (workdir / name).mkdir()
+    busy0, total0 = cpu_ticks()
     start = time.monotonic()
     summary = runner.run("site", quiet=True, artifact_dir=str(workdir / name), extravars=extravars)
+    busy1, total1 = cpu_ticks()
+    BUSY[name] = 100.0 * (busy1 - busy0) / max(1, total1 - total0)
     return time.monotonic() - start, summary, seconds_by_play(workdir / name)
 
 
@@ -111,7 +129,7 @@ def measure(size: int, instance: int, workdir: Path) -> Timing:
     return Timing(size, first_s, first.rc == 0 and not first.failed_hosts,
                   rerun_s, rerun.rc == 0 and not rerun.failed_hosts, rerun.changed_by_play,
                   first_plays, rerun_plays, full_s, full.rc == 0 and not full.failed_hosts, full_plays,
-                  skipped)
+                  skipped, tuple(BUSY[f"size{size}-{run}"] for run in ("first", "rerun", "full")))
 
 
 def verdict(value: float, target: float) -> str:
@@ -127,16 +145,17 @@ def render(timings: list[Timing], started: datetime.datetime) -> str:
         "its CPUs with the controller and the other hosts.",
         "",
         "| lab hosts | first run s | re-run s | re-run / first | full re-run s (every role) | full / first "
-        "| stages skipped on the re-run (hosts) | all runs green |",
-        "|---|---|---|---|---|---|---|---|",
+        "| stages skipped on the re-run (hosts) | CPU busy % (first / re-run / full) | all runs green |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for t in timings:
         ratio = t.rerun_s / t.first_s
         runs = (t.first_ok, t.rerun_ok, t.full_ok)
         green = "yes" if all(runs) else f"NO (first, re-run, full: {runs})"
         skipped = ", ".join(f"{stage} {n}" for stage, n in t.rerun_skipped.items()) or "none"
+        busy = " / ".join(f"{b:.0f}" for b in t.busy)
         lines.append(f"| {t.size} | {t.first_s:.0f} | {t.rerun_s:.0f} | {ratio:.2f}x | {t.full_s:.0f} | "
-                     f"{t.full_s / t.first_s:.2f}x | {skipped} | {green} |")
+                     f"{t.full_s / t.first_s:.2f}x | {skipped} | {busy} | {green} |")
     lines += ["", "| comparison | measured | target | verdict |", "|---|---|---|---|"]
     for t in timings:
         ratio = t.rerun_s / t.first_s

@@ -21,7 +21,7 @@ COLLECTION_ROOT = Path(__file__).resolve().parents[2]
 # Build output and tool caches: not sources, and they change without the sources changing.
 SKIPPED_DIRS = {"build", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".venv", ".git"}
 MODULE_ARGS = ("stage", "state", "digest", "paths", "commands", "netdevs", "sysctl_files", "forget",
-               "skip_converged", "stamp_dir")
+               "check_mode_runs_stage", "skip_converged", "stamp_dir")
 
 
 def digest_sources(root: Path, sources: list[str]) -> str:

@@ -110,11 +110,18 @@ options:
         smoke run alone read the tune plan this way).
     type: bool
     default: true
+  check_mode_runs_stage:
+    description:
+      - In check mode, C(check) answers not converged, so the stage runs its own check mode and
+        C(--check --diff) shows everything it would change, watched or not.
+      - false for a check that only reads the facts a stage kept (deploy and smoke run alone).
+    type: bool
+    default: true
   skip_converged:
     description:
       - When false, C(check) always answers not converged, so the run does every stage in full.
-      - The fingerprint is still read. fastpath's playbooks set it false in check mode, so
-        C(--check --diff) shows what the roles would change, including anything not watched.
+      - The fingerprint is still read. The playbooks pass C(fastpath_skip_converged) here; a value
+        that is not a boolean fails the check, before anything changes.
     type: bool
     default: true
   stamp_dir:
@@ -125,8 +132,8 @@ attributes:
   check_mode:
     support: full
     details: >-
-      In check mode nothing is written or removed. The playbooks pass C(skip_converged) false in
-      check mode, so C(--check --diff) always runs the stage's own check mode.
+      In check mode nothing is written or removed, and C(check) answers not converged (see
+      C(check_mode_runs_stage)).
   diff_mode:
     support: none
 """
@@ -210,6 +217,7 @@ def main():
             "sysctl_files": {"type": "list", "elements": "str", "default": []},
             "outputs": {"type": "dict", "default": {}},
             "forget": {"type": "bool", "default": True},
+            "check_mode_runs_stage": {"type": "bool", "default": True},
             "skip_converged": {"type": "bool", "default": True},
             "stamp_dir": {"type": "path", "default": stage_state.STAMP_DIR},
         },
@@ -243,6 +251,8 @@ def main():
     converged, reason, moved = stage_state.compare(stamp, digest, current)
     if converged and not params["skip_converged"]:
         converged, reason = False, "skipping converged stages is off (fastpath_skip_converged: false)"
+    if converged and module.check_mode and params["check_mode_runs_stage"]:
+        converged, reason = False, "check mode: the stage runs its own, to show what it would change"
     if not converged and params["forget"] and not module.check_mode:
         # The stage runs now: if it fails half-way, no stamp of before may vouch for what it left.
         stage_state.forget(stage, stamp_dir)

@@ -139,10 +139,23 @@ def test_a_new_file_in_a_watched_glob_is_drift(project):
     assert not converged and "(new)" in why
 
 
-def test_skip_converged_off_runs_the_stage(project):
+# As -e on the command line gives it: the string "false".
+@pytest.mark.parametrize("off", [False, "false", "no"])
+def test_skip_converged_off_runs_the_stage(project, off):
     run(project)
-    converged, why = answer(run(project, fastpath_skip_converged=False))
+    converged, why = answer(run(project, fastpath_skip_converged=off))
     assert not converged and "fastpath_skip_converged: false" in why
+
+
+def test_a_skip_converged_that_is_not_a_boolean_fails_before_the_stage(project):
+    run(project)
+    summary = runner.run_playbook(
+        project, "play.yml", inventory=str(project / "inventory.yml"), quiet=True,
+        extravars={"work": str(project / "work"), "demo_value": "64", "fastpath_skip_converged": "maybe"},
+        artifact_dir=artifacts(project),
+    )
+    assert summary.failed_hosts == ["localhost"]
+    assert "skip_converged" in " ".join(summary.hosts["localhost"].failures)
 
 
 def test_check_mode_records_nothing(project):
@@ -166,3 +179,17 @@ def test_a_stage_that_is_to_run_loses_its_old_stamp_first(project):
     )
     assert summary.failed_hosts == ["localhost"]
     assert not (project / "work/stamps/demo.json").exists()
+
+
+def test_check_mode_runs_the_stage_even_where_it_converged(project):
+    """--check --diff must show what the stage would change, watched or not."""
+    run(project)
+    assert answer(run(project))[0]
+    summary = runner.run_playbook(
+        project, "play.yml", inventory=str(project / "inventory.yml"), quiet=True, check=True,
+        extravars={"work": str(project / "work"), "demo_value": "64"},
+        artifact_dir=artifacts(project),
+    )
+    converged, why = answer(summary)
+    assert not converged and why.startswith("check mode")
+    assert (project / "work/stamps/demo.json").exists()  # check mode removes nothing either
