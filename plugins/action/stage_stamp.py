@@ -48,17 +48,25 @@ def digest_sources(root: Path, sources: list[str]) -> str:
     return sha.hexdigest()
 
 
+# What a check reads and a record must read again, exactly: the record takes them from the check.
+WATCH_ARGS = ("stage", "paths", "commands", "netdevs", "sysctl_files", "outputs")
+
+
 class ActionModule(ActionBase):
-    _VALID_ARGS = frozenset(MODULE_ARGS + ("outputs", "sources", "var_prefixes", "values"))
+    _VALID_ARGS = frozenset(MODULE_ARGS + ("outputs", "sources", "var_prefixes", "values", "checked"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         args = dict(self._task.args)
+        state = args.get("state", "check")
+        if state == "record":
+            args.update(self._from_check(args.pop("checked", None)))
         outputs = args.pop("outputs", []) or []
         if not isinstance(outputs, list) or not all(isinstance(n, str) for n in outputs):
             raise AnsibleActionFail("outputs must be a list of fact names")
-        state = args.get("state", "check")
+        watch = {name: args[name] for name in WATCH_ARGS if name in args and name != "outputs"}
+        watch["outputs"] = outputs
         if state == "check":
             args["digest"] = self._inputs_digest(args, task_vars, set(outputs))
         elif state == "record":
@@ -68,7 +76,16 @@ class ActionModule(ActionBase):
             args.pop(name, None)
         result.update(self._execute_module(module_name="fastpath.host.stage_stamp", module_args=args,
                                            task_vars=task_vars))
+        if state == "check":
+            result["watch"] = watch
         return result
+
+    @staticmethod
+    def _from_check(checked) -> dict:
+        """The record's stage, digest and watch list: those of the check registered before the stage."""
+        if not isinstance(checked, dict) or "digest" not in checked or "watch" not in checked:
+            raise AnsibleActionFail("state=record needs checked: the registered result of the stage's check")
+        return {"digest": checked["digest"], **checked["watch"]}
 
     def _value(self, task_vars, name):
         try:

@@ -38,9 +38,15 @@ options:
     default: check
   digest:
     description:
-      - Digest of the stage's inputs. Filled in by the action plugin on C(check).
-      - On C(record), the RV(digest) the check returned.
+      - Digest of the stage's inputs. Filled in by the action plugin, which computes it on C(check)
+        and takes it from C(checked) on C(record).
     type: str
+  checked:
+    description:
+      - On C(record), the registered result of the C(check) made before the stage. The record takes
+        the stage, the digest and the whole watch list (C(paths), C(commands), C(netdevs),
+        C(sysctl_files), C(outputs)) from it, so it reads exactly what the check read.
+    type: dict
   paths:
     description:
       - Glob patterns of the files, sysfs and procfs entries whose content, owner and mode make up
@@ -154,14 +160,10 @@ EXAMPLES = r"""
     name: fastpath.host.sysctl_tuning
   when: not tune_stamp.converged
 
-- name: Record that tune converged.
+- name: Record that tune converged, reading what the check read.
   fastpath.host.stage_stamp:
-    stage: tune
     state: record
-    digest: "{{ tune_stamp.digest }}"
-    outputs: [cpu_partition_plan]
-    paths: [/proc/sys/net/core/*, /proc/irq/*/smp_affinity_list]
-    commands: [[ethtool, -l, eth0]]
+    checked: "{{ tune_stamp }}"
   when: not tune_stamp.converged
 """
 
@@ -188,6 +190,12 @@ digest:
   description: The inputs digest compared against, for the C(record) that follows the stage.
   returned: always
   type: str
+watch:
+  description:
+    - What the check read (stage, paths, commands, netdevs, sysctl_files, outputs).
+    - C(record) reads the same again.
+  returned: state is check
+  type: dict
 items:
   description: How many items the fingerprint has.
   returned: state is check or record

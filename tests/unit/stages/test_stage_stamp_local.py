@@ -46,13 +46,9 @@ PLAYBOOK = textwrap.dedent(
 
         - name: Record.
           fastpath.host.stage_stamp:
-            stage: demo
             state: record
             stamp_dir: "{{ work }}/stamps"
-            digest: "{{ asked.digest }}"
-            outputs: [demo_plan]
-            paths: "{{ watched }}"
-            commands: [[cat, "{{ work }}/managed/value"]]
+            checked: "{{ asked }}"
           when: not asked.converged
 
         - name: Show what the later stages see.
