@@ -11,8 +11,16 @@ STAGES=("$@")
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 run_pytest() { "$BIN/pytest" "$@"; }
 
+# The lab instances the tests use: integration (2) and molecule (1) by default; another clone testing
+# side by side on the same machine picks others.
+export FASTPATH_TEST_LAB_INSTANCE=${FASTPATH_TEST_LAB_INSTANCE:-2}
+MOLECULE_LAB_INSTANCE=${FASTPATH_TEST_MOLECULE_INSTANCE:-1}
 # Whatever a stage leaves up when it fails, the lab instances the tests use are brought down.
-cleanup() { for i in 1 2; do "$BIN/fastpath" lab down --instance "$i" >/dev/null 2>&1 || true; done; }
+cleanup() {
+  for i in "$MOLECULE_LAB_INSTANCE" "$FASTPATH_TEST_LAB_INSTANCE"; do
+    "$BIN/fastpath" lab down --instance "$i" >/dev/null 2>&1 || true
+  done
+}
 trap cleanup EXIT
 
 stage_lint() {
@@ -31,7 +39,7 @@ stage_molecule() {
   for config in molecule/*/molecule.yml; do
     scenario=$(basename "$(dirname "$config")")
     echo "==> molecule test -s $scenario"
-    FASTPATH_LAB_INSTANCE=1 molecule test -s "$scenario"
+    FASTPATH_LAB_INSTANCE=$MOLECULE_LAB_INSTANCE molecule test -s "$scenario"
   done
 }
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 
 import pytest
 from conftest import LOADGEN, start_responder
@@ -44,11 +43,12 @@ def test_progress_line_every_second_on_stderr_and_summary_on_stdout(netns_pair):
 def test_two_pinned_threads_flat_out_stop_by_themselves(netns_pair):
     srv, cli = netns_pair.server, netns_pair.client
     start_responder(srv)
-    t0 = time.monotonic()
     res, s = loadgen(cli, "--dst", srv.ipv4, "--duration", "1", "--threads", "2", "--cpus", "0-1",
                      "--sessions", "8", "--linger-ms", "100")
+    # It exited by itself (no signal, inside loadgen()'s timeout) after sending for its duration: the
+    # generator's own clock, not the test's, so a slow or busy machine cannot fail it.
     assert res.returncode == 0, res.stderr
-    assert time.monotonic() - t0 < 5  # duration + linger + start, not more
+    assert s["duration_s"] == 1.0 and s["elapsed_s"] >= 1.0
     assert s["threads"] == 2 and s["sent"] > 1000 and s["received"] > 0
 
 

@@ -3,7 +3,7 @@
 import struct
 
 import pytest
-from test_server_support import PORT, exchange, running_server, worker_cpus
+from test_server_support import PORT, exchange, running_server, wait_for_stats, worker_cpus
 
 from fastpath import wire
 
@@ -43,7 +43,7 @@ def test_bad_datagram_is_dropped_counted_by_reason_and_the_server_keeps_answerin
     bad, reason = CASES[name]
     with running_server(srv) as server:
         assert exchange(cli, (srv.ipv4, PORT), [bad, bad, bad], expect=0, timeout=0.3) == []
-        stats = server.stats()
+        stats = wait_for_stats(server, lambda s: s["totals"]["rx_packets"] >= 3)
         assert stats["totals"]["drops"][reason] == 3
         assert sum(stats["totals"]["drops"].values()) == 3
         assert stats["totals"]["tx_packets"] == 0
@@ -57,6 +57,7 @@ def test_drops_appear_in_the_prometheus_textfile_by_reason(netns_pair):
     cpu = worker_cpus(1)
     with running_server(srv, workers=cpu) as server:
         exchange(cli, (srv.ipv4, PORT), [b"tiny", b"tiny", _with(0, "!I", 1)], expect=0, timeout=0.3)
+        wait_for_stats(server, lambda s: s["totals"]["rx_packets"] >= 3)  # all three seen before it stops
         code, _ = server.stop()
         text = server.textfile.read_text()
     assert code == 0

@@ -2,11 +2,10 @@
 
 import os
 import signal
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from test_server_support import PORT, exchange, running_server, worker_cpus
+from test_server_support import PORT, exchange, running_server, wait_for_file, worker_cpus
 
 from fastpath import wire
 
@@ -62,8 +61,9 @@ def test_a_backlog_is_answered_in_batches_of_at_most_batch_sends(netns_pair):
         os.kill(server.proc.pid, signal.SIGSTOP)
         try:
             with ThreadPoolExecutor(1) as pool:
-                pending = pool.submit(exchange, cli, (srv.ipv4, PORT), requests, timeout=3)
-                time.sleep(1.0)  # the client sends all 3000 well within this
+                sent = server.workdir / "sent"
+                pending = pool.submit(exchange, cli, (srv.ipv4, PORT), requests, timeout=3, sent_marker=sent)
+                wait_for_file(sent)  # the whole backlog is queued before the server resumes
                 os.kill(server.proc.pid, signal.SIGCONT)
                 replies = pending.result()
         finally:
@@ -86,8 +86,9 @@ def test_buffer_ring_exhaustion_is_counted_and_the_receive_rearmed(netns_pair):
         os.kill(server.proc.pid, signal.SIGSTOP)
         try:
             with ThreadPoolExecutor(1) as pool:
-                pending = pool.submit(exchange, cli, (srv.ipv4, PORT), requests, timeout=3)
-                time.sleep(1.0)
+                sent = server.workdir / "sent"
+                pending = pool.submit(exchange, cli, (srv.ipv4, PORT), requests, timeout=3, sent_marker=sent)
+                wait_for_file(sent)
                 os.kill(server.proc.pid, signal.SIGCONT)
                 replies = pending.result()
         finally:

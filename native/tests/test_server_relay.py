@@ -1,7 +1,7 @@
 """Relay mode: each datagram forwarded, byte for byte, to every upstream (the relay fan-out)."""
 
 import pytest
-from test_server_support import PORT, collecting, exchange, running_server
+from test_server_support import PORT, collecting, exchange, running_server, wait_for_stats
 
 from fastpath import wire
 
@@ -47,6 +47,6 @@ def test_invalid_packets_are_not_relayed(netns_pair):
     with running_server(srv, mode="relay", upstreams=f"{upstream[0]}:{upstream[1]}") as server:
         with collecting(cli, [upstream], expect=2, timeout=1.5) as got:
             exchange(cli, (srv.ipv4, PORT), [bad, good, bad], expect=0, timeout=0.3)
-        stats = server.stats()
+        stats = wait_for_stats(server, lambda s: s["totals"]["rx_packets"] >= 3)
     assert got[f"{upstream[0]}:{upstream[1]}"] == [good]
     assert stats["totals"]["drops"]["magic"] == 2

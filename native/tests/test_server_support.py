@@ -143,16 +143,41 @@ def running_server(ns, **keys: object) -> Iterator[RunningServer]:
 
 
 def exchange(ns, dest: tuple[str, int], packets: list[bytes], expect: int | None = None,
-             timeout: float = 2.0, sources: int = 1, pace_s: float = 0.0) -> list[bytes]:
+             timeout: float = 2.0, sources: int = 1, pace_s: float = 0.0,
+             sent_marker: Path | None = None) -> list[bytes]:
     """From inside ns, send packets to dest and return the datagrams that come back.
 
     `sources` spreads the packets round-robin over that many sockets (source ports). Waits until
     `expect` replies (default: one per packet) have arrived or `timeout` has passed since the last.
+    `sent_marker`, when given, is a file created once every packet has been sent (see wait_for_file).
     """
     job = {"dest": list(dest), "packets": [p.hex() for p in packets], "timeout": timeout,
-           "expect": len(packets) if expect is None else expect, "sources": sources, "pace_s": pace_s}
+           "expect": len(packets) if expect is None else expect, "sources": sources, "pace_s": pace_s,
+           "sent_marker": str(sent_marker) if sent_marker else None}
     out = ns.run([sys.executable, THIS, "exchange"], input=json.dumps(job), timeout=60 + timeout).stdout
     return [bytes.fromhex(r) for r in json.loads(out)["replies"]]
+
+
+def wait_for_file(path: Path, timeout: float = 60.0) -> None:
+    """Wait until path exists: an event, not a guess at how long the other side takes."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} did not appear within {timeout:.0f} s")
+        time.sleep(0.02)
+
+
+def wait_for_stats(server: RunningServer, done, timeout: float = 30.0) -> dict:
+    """Poll the server's stats until done(stats) holds; returns them. For counters that the server
+    updates as it works: read them when the work is done, not after a fixed pause."""
+    deadline = time.monotonic() + timeout
+    while True:
+        stats = server.stats()
+        if done(stats):
+            return stats
+        if time.monotonic() > deadline:
+            raise AssertionError(f"server stats never reached the expected state: {stats}")
+        time.sleep(0.05)
 
 
 @contextlib.contextmanager
@@ -199,6 +224,8 @@ def _exchange(job: dict) -> dict:
         if job["pace_s"]:
             time.sleep(job["pace_s"])
         drain(0)
+    if job.get("sent_marker"):
+        Path(job["sent_marker"]).write_text("sent\n")
     last = time.monotonic()
     while len(replies) < job["expect"] and time.monotonic() - last < job["timeout"]:
         before = len(replies)

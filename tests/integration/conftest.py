@@ -1,6 +1,7 @@
 """Shared helpers for the integration tests: run `fastpath lab`, and find what a lab instance left behind.
 
-Integration tests use lab instance 2 (198.18.2.0/24) so they never disturb the demo lab (0) or
+Integration tests use lab instance 2 (198.18.2.0/24), or the one FASTPATH_TEST_LAB_INSTANCE names (so
+two clones can test side by side), so they never disturb the demo lab (0) or
 molecule's (1). They need root and the lab image (`fastpath lab image`, built on first use).
 """
 
@@ -16,7 +17,7 @@ import pytest
 from fastpath.lab import mounts, net, paths, procs
 
 REPO = Path(__file__).resolve().parents[2]
-LAB_INSTANCE = 2
+LAB_INSTANCE = int(os.environ.get("FASTPATH_TEST_LAB_INSTANCE", "2"))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -6,7 +6,7 @@ The sweep is kept short (queue depth 256/1024, RPS off/on: 3 trials of ~30-60 s)
 writes never lands in the repository. Then a second run with a 1 s budget must stop after the
 baseline. ~12 min.
 
-The lab instance is the integration tests' (2) unless FASTPATH_AUTOTUNE_LAB_INSTANCE names another;
+The lab instance is the integration tests' (2) unless FASTPATH_TEST_LAB_INSTANCE names another;
 it is taken down before and after, whatever happened.
 """
 
@@ -25,7 +25,7 @@ import yaml
 from fastpath import runner
 
 pytestmark = pytest.mark.lab
-INSTANCE = int(os.environ.get("FASTPATH_AUTOTUNE_LAB_INSTANCE", "2"))
+INSTANCE = int(os.environ.get("FASTPATH_TEST_LAB_INSTANCE", "2"))
 SSH_KEY = "/var/lib/fastpath-lab/ssh/id_ed25519"
 SHORT_SWEEP = {"autotune_queue_depths": [256, 1024], "autotune_batches": [64],
                "autotune_sndbufs": [4194304], "autotune_rps": [False, True]}

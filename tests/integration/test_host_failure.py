@@ -9,7 +9,7 @@ crashed. srv2 and cli1 must finish every stage green (deploy, smoke, report), th
 srv1 as unreachable, and after `fastpath lab up` brings srv1 back, a re-run must be green on
 every host. Two whole site.yml runs: ~10-15 min on the shared 2-CPU machine.
 
-The lab instance is the integration tests' (2) unless FASTPATH_HOST_FAILURE_LAB_INSTANCE names another,
+The lab instance is the integration tests' (2) unless FASTPATH_TEST_LAB_INSTANCE names another,
 so the test can run beside other tests; it is taken down before and after, whatever happened.
 """
 
@@ -29,7 +29,7 @@ import pytest
 from fastpath import runner
 
 pytestmark = pytest.mark.lab
-INSTANCE = int(os.environ.get("FASTPATH_HOST_FAILURE_LAB_INSTANCE", "2"))
+INSTANCE = int(os.environ.get("FASTPATH_TEST_LAB_INSTANCE", "2"))
 VICTIM = "srv1"
 # The deploy stage's first play: the victim was tuned, and it dies inside a play that restarts servers
 # a few at a time. Were that play batched with `serial: 1`, the victim would be a batch of its own, and

@@ -6,6 +6,7 @@ The tests run in file order on one lab that the module fixture takes down at the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,6 +19,9 @@ from fastpath.lab import paths, procs, state
 pytestmark = pytest.mark.lab
 
 SIZE = "2"
+# The integration tests' lab instance (see conftest.py) and the addresses its hosts get.
+N = int(os.environ.get("FASTPATH_TEST_LAB_INSTANCE", "2"))
+SRV1, SRV2, CLI1 = f"198.18.{N}.11", f"198.18.{N}.12", f"198.18.{N}.101"
 SSH = ["ssh", "-i", str(paths.SSH_KEY), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
        "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5"]
 
@@ -60,7 +64,7 @@ def test_up_boots_hosts_with_systemd_and_ssh(lab_tools):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lab = recorded(lab_tools.instance)
     assert [(h.name, h.address) for h in lab.hosts.values()] == [
-        ("srv1", "198.18.2.11"), ("cli1", "198.18.2.101")]
+        ("srv1", SRV1), ("cli1", CLI1)]
     for hs in lab.hosts.values():
         assert procs.alive(hs.pid, hs.pid_start)
         assert on_host(hs.address, "hostname") == hs.name
@@ -73,20 +77,39 @@ def test_up_boots_hosts_with_systemd_and_ssh(lab_tools):
         assert sorted(on_host(hs.address, "ls", "/sys/class/net").split()) == ["eth0", "lo"]
         assert "bpf" in on_host(hs.address, "findmnt", "-n", "-o", "FSTYPE", "/sys/fs/bpf")
     # The hosts reach each other over the bridge, by name.
-    on_host("198.18.2.11", "ping", "-c", "1", "-W", "2", "cli1")
+    on_host(SRV1, "ping", "-c", "1", "-W", "2", "cli1")
 
 
-def test_a_host_that_does_not_answer_in_time_is_named_with_its_console_log(lab_tools):
-    # Grow by one host with a timeout no boot can meet: the error names it and quotes its console.
-    proc = lab_tools.run("up", "--instance", str(lab_tools.instance), "--size", "3", "--timeout", "0.01")
+@contextlib.contextmanager
+def unreachable_from_here(address: str):
+    """Drop every packet this machine sends to one lab address, so its sshd cannot answer however fast
+    the host boots: the boot wait's timeout is then certain to be what ends it."""
+    subprocess.run(["ip", "route", "add", "blackhole", f"{address}/32"], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["ip", "route", "del", "blackhole", f"{address}/32"], check=True)
+
+
+@pytest.mark.parametrize("timeout", ["0.01", "3"])
+def test_a_host_that_does_not_answer_in_time_is_named_with_its_console_log(lab_tools, timeout):
+    # Grow by one host whose sshd cannot be reached: the error names it, only it, and quotes its
+    # console. 0.01 s is shorter than one ssh probe, 3 s longer than the hosts already up need.
+    with unreachable_from_here(SRV2):
+        proc = lab_tools.run("up", "--instance", str(lab_tools.instance), "--size", "3", "--timeout", timeout)
     assert proc.returncode == 4, proc.stdout + proc.stderr
-    assert "srv2: sshd on 198.18.2.12 did not answer within 0 s; console log" in proc.stderr
-    assert "/var/lib/fastpath-lab/2/srv2/console.log" in proc.stderr
+    assert f"did not answer within {timeout} s" in proc.stderr
+    assert f"srv2 ({SRV2})" in proc.stderr.split("not answering:", 1)[1]
+    assert f"/var/lib/fastpath-lab/{N}/" in proc.stderr and "console.log, which ends:" in proc.stderr
     assert "Traceback" not in proc.stderr
-    # The next `up` waits for the host that was still booting rather than calling the lab up at once.
+    if timeout == "3":
+        # The hosts that were up answered within 3 s: only srv2 is named.
+        assert f"srv2: sshd on {SRV2} did not answer within 3 s (not answering: srv2 ({SRV2}))" in proc.stderr
+        assert f"/var/lib/fastpath-lab/{N}/srv2/console.log" in proc.stderr
+    # The next `up` waits for the host that was left booting rather than calling the lab up at once.
     proc = lab_tools.run("up", "--instance", str(lab_tools.instance), "--size", "3")
     assert proc.returncode == 0, proc.stderr
-    assert on_host("198.18.2.12", "hostname") == "srv2"
+    assert on_host(SRV2, "hostname") == "srv2"
     assert up(lab_tools).returncode == 0  # back to 2 hosts
 
 
@@ -125,7 +148,7 @@ def test_status_reports_each_host_running_with_ssh(lab_tools):
         healthy = host["running"] and host["ssh"] and host["systemd"] == "running"
         assert healthy, (host, system_state(host["address"]))
         assert host["problems"] == []
-    assert by_name["cli1"]["group"] == "load_clients" and by_name["cli1"]["netns"] == "fp2-cli1"
+    assert by_name["cli1"]["group"] == "load_clients" and by_name["cli1"]["netns"] == f"fp{N}-cli1"
 
 
 def test_a_host_whose_nspawn_died_is_reported_and_repaired(lab_tools):
@@ -188,4 +211,4 @@ def test_down_leaves_nothing_behind_and_is_idempotent(lab_tools):
     assert [pid for pid, start in inside.items() if procs.alive(pid, start)] == []
     again = lab_tools.run("down", "--instance", str(lab_tools.instance))
     assert again.returncode == 0, again.stderr
-    assert "lab instance 2 is down" in again.stdout
+    assert f"lab instance {N} is down" in again.stdout

@@ -2,7 +2,7 @@
 (the validation play, which only reads), with a message that names the variable, and the host is left
 exactly as it was — no /var/lib/fastpath, no /etc/fastpath, sysctls, queue masks and channels as before.
 
-The lab instance is the integration tests' (2) unless FASTPATH_TUNE_LAB_INSTANCE names another, so the
+The lab instance is the integration tests' (2) unless FASTPATH_TEST_LAB_INSTANCE names another, so the
 test can run beside other engineers' tests; it is brought up once for the module and taken down after,
 whatever happened. ~10 s a case after ~10 s of lab start.
 """
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 SSH_KEY = "/var/lib/fastpath-lab/ssh/id_ed25519"
-INSTANCE = int(os.environ.get("FASTPATH_TUNE_LAB_INSTANCE", "2"))
+INSTANCE = int(os.environ.get("FASTPATH_TEST_LAB_INSTANCE", "2"))
 VALIDATION_PLAY = "PLAY [Tune - check every host's inputs before any host changes]"
 NEXT_PLAY = "PLAY [Tune - sysctls and CPU partition]"
 

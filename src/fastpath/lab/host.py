@@ -76,23 +76,40 @@ def console_tail(log: Path | str, lines: int = 8) -> str:
     return f"{log}, which ends:\n    " + "\n    ".join(tail)
 
 
-def wait_for_ssh(hosts: list[HostState], timeout: float) -> None:
-    """Return when every host answers ssh with our key; a clear error naming the host otherwise."""
+def wait_for_ssh(hosts: list[HostState], timeout: float, *, probe=ssh.reachable,
+                 clock=time.monotonic, sleep=time.sleep) -> None:
+    """Return when every host answers ssh with our key; a clear error naming the hosts otherwise.
+
+    The deadline is absolute: each probe gets only the time left (never more than one probe's own
+    limit), so a boot that answers quickly can never outrun a short timeout, and a slow one is given
+    up on when the time is up, not one probe later. probe, clock and sleep are for the unit tests.
+    """
     pending = list(hosts)
-    deadline = time.monotonic() + timeout
+    deadline = clock() + timeout
     while pending:
         for hs in list(pending):
             if not procs.alive(hs.pid, hs.pid_start):
                 raise LabError(f"{hs.name}: systemd-nspawn (PID {hs.pid}) died while booting; console log "
                                f"{console_tail(hs.console_log)}", EXIT_BOOT)
-            if ssh.reachable(hs.address):
+            left = deadline - clock()
+            if left <= 0:
+                break
+            if probe(hs.address, timeout=min(ssh.PROBE_TIMEOUT, left)):
                 pending.remove(hs)
-        if pending and time.monotonic() > deadline:
-            hs = pending[0]
-            raise LabError(f"{hs.name}: sshd on {hs.address} did not answer within {timeout:.0f} s; console "
-                           f"log {console_tail(hs.console_log)}", EXIT_BOOT)
-        if pending:
-            time.sleep(0.5)
+        if not pending:
+            return
+        left = deadline - clock()
+        if left <= 0:
+            raise _boot_timeout(pending, timeout)
+        sleep(min(0.5, left))
+
+
+def _boot_timeout(pending: list[HostState], timeout: float) -> LabError:
+    """The error for hosts that did not answer in time: all of them named, the first one's console."""
+    first = pending[0]
+    names = ", ".join(f"{hs.name} ({hs.address})" for hs in pending)
+    return LabError(f"{first.name}: sshd on {first.address} did not answer within {timeout:g} s "
+                    f"(not answering: {names}); console log {console_tail(first.console_log)}", EXIT_BOOT)
 
 
 def problems(hs: HostState) -> list[str]:

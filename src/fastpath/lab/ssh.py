@@ -11,6 +11,8 @@ from .run import run
 # Lab hosts get fresh host keys every time they are made: never remember or check them.
 OPTIONS = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
            "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=2"]
+# The longest one reachability probe may take; a caller with less time left passes less.
+PROBE_TIMEOUT = 5.0
 
 
 def ensure_keypair(key: Path | None = None) -> Path:
@@ -38,6 +40,9 @@ def ssh(address: str, command: list[str], timeout: float = 10) -> subprocess.Com
     return None if proc.returncode == 255 else proc
 
 
-def reachable(address: str) -> bool:
-    proc = ssh(address, ["true"], timeout=5)
+def reachable(address: str, timeout: float = PROBE_TIMEOUT) -> bool:
+    """True when root on the host runs `true` over ssh within timeout seconds (the whole probe)."""
+    if timeout <= 0:
+        return False
+    proc = ssh(address, ["true"], timeout=timeout)
     return proc is not None and proc.returncode == 0
