@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fastpath.lab import mounts, net, paths, procs
+from fastpath.lab import cgroups, mounts, net, paths, procs
 
 REPO = Path(__file__).resolve().parents[2]
 LAB_INSTANCE = int(os.environ.get("FASTPATH_TEST_LAB_INSTANCE", "2"))
@@ -45,22 +45,15 @@ def leftovers(instance: int) -> list[str]:
                                                                f"--directory={paths.instance_dir(instance)}/")]
     if paths.instance_dir(instance).exists():
         found.append(f"directory {paths.instance_dir(instance)}")
+    found += [f"cgroup {d}" for h in cgroups.hierarchies()
+              for d in (h / cgroups.PARENT).glob(f"fp{instance}-*")]
     return found
 
 
 def processes_in_netns(netns: str) -> dict[int, int]:
-    """PID -> start time of every process whose network namespace is the named one (the host's
-    systemd, sshd, journald ...), so a test can check they are all gone after `down`."""
-    target = os.stat(net.NETNS_DIR / netns).st_ino
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.stat(entry / "ns" / "net").st_ino == target:
-                    found[int(entry.name)] = procs.start_time(int(entry.name))
-            except OSError:
-                continue
-    return found
+    """PID -> start time of every process in the named network namespace (the host's systemd, sshd,
+    journald ...), so a test can check they are all gone after `down`."""
+    return procs.in_netns(net.NETNS_DIR / netns)
 
 
 @pytest.fixture(scope="session")

@@ -154,6 +154,8 @@ def test_status_reports_each_host_running_with_ssh(lab_tools):
 def test_a_host_whose_nspawn_died_is_reported_and_repaired(lab_tools):
     srv1 = recorded(lab_tools.instance).hosts["srv1"]
     cli1 = recorded(lab_tools.instance).hosts["cli1"]
+    inside = lab_tools.processes_in_netns(srv1.netns)
+    assert len(inside) >= 3, inside  # systemd, journald, sshd ... besides nspawn itself
     os.kill(srv1.pid, signal.SIGKILL)
     for _ in range(50):
         if not procs.alive(srv1.pid, srv1.pid_start):
@@ -169,6 +171,9 @@ def test_a_host_whose_nspawn_died_is_reported_and_repaired(lab_tools):
     assert "cli1: already up" in proc.stdout
     repaired = recorded(lab_tools.instance).hosts
     assert repaired["srv1"].pid != srv1.pid
+    # The old host's init and sshd outlived its nspawn; the repair ended them too.
+    assert "process(es) left in netns" in proc.stdout
+    assert [pid for pid, start in inside.items() if procs.alive(pid, start)] == []
     assert (repaired["cli1"].pid, repaired["cli1"].pid_start) == (cli1.pid, cli1.pid_start)
     assert on_host(srv1.address, "hostname") == "srv1"
 

@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import mounts, net, paths, procs, ssh
+from . import cgroups, mounts, net, paths, procs, ssh
 from .errors import EXIT_BOOT, LabError
 from .fleet import HostSpec
 from .run import run
@@ -56,9 +56,11 @@ def boot(spec: HostSpec, root: Path, root_image: Path) -> HostState:
     log = host_dir(spec.instance, spec.name) / "console.log"
     argv = ["nsenter", f"--net={net.NETNS_DIR / spec.netns}", "systemd-nspawn", *NSPAWN_FLAGS,
             f"--directory={root}", f"--machine={spec.machine}", f"--hostname={spec.name}"]
+    own_cgroups = cgroups.create(spec.machine)
     with open(log, "ab") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                start_new_session=True, env={**os.environ, **NSPAWN_ENV})
+                                start_new_session=True, env={**os.environ, **NSPAWN_ENV},
+                                preexec_fn=lambda: cgroups.enter(own_cgroups))
     started = procs.start_time(proc.pid)
     hs = HostState.from_spec(spec)
     hs.pid, hs.pid_start, hs.root, hs.console_log = proc.pid, started, str(root), str(log)
@@ -140,6 +142,7 @@ def leftovers(spec: HostSpec) -> list[str]:
         found.append("a systemd-nspawn process")
     if base.exists():
         found.append(f"directory {base}")
+    found += [f"cgroup {d}" for d in cgroups.host_dirs(spec.machine) if d.exists()]
     return found
 
 
@@ -153,6 +156,16 @@ def teardown(instance: int, name: str, netns: str, veth: str, pid: int = 0, pid_
     if killed:
         pids = ", ".join(map(str, killed))
         print(f"{name}: nspawn PID(s) {pids} ignored SIGTERM and were killed", flush=True)
+    # What outlived its nspawn (a SIGKILLed nspawn leaves the host's init and sshd running) is found
+    # in the host's cgroups and namespace and ended too, before they go.
+    machine = f"fp{instance}-{name}"
+    orphans = procs.in_netns(net.NETNS_DIR / netns)
+    orphans.update({pid: procs.start_time(pid) for pid in cgroups.pids(machine) if procs.start_time(pid)})
+    if orphans:
+        print(f"{name}: ending {len(orphans)} process(es) left in netns {netns} by an nspawn that died",
+              flush=True)
+        procs.terminate(orphans, grace=5.0)
+    cgroups.remove(machine)
     mounts.unmount_all_under(base)
     net.delete_host_net(netns, veth)
     shutil.rmtree(base, ignore_errors=True)

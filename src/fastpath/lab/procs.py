@@ -50,6 +50,31 @@ def find_by_cmdline(program: str, needle: str) -> list[int]:
     return found
 
 
+def in_netns(netns_path: Path) -> dict[int, int]:
+    """PID -> start time of every process whose network namespace is the one at netns_path.
+
+    A lab host's processes all live in its namespace: when its nspawn was SIGKILLed, its init and
+    sshd live on there (re-parented, not ours by any PID we recorded), and only this finds them.
+    """
+    try:
+        target = os.stat(netns_path)
+    except FileNotFoundError:
+        return {}
+    found = {}
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            ns = os.stat(entry / "ns" / "net")
+        except OSError:
+            continue
+        if (ns.st_dev, ns.st_ino) == (target.st_dev, target.st_ino):
+            started = start_time(int(entry.name))
+            if started:
+                found[int(entry.name)] = started
+    return found
+
+
 def terminate(pids: dict[int, int], grace: float = 15.0) -> list[int]:
     """SIGTERM each live (pid, start) pair, wait up to grace seconds, SIGKILL stragglers.
 
