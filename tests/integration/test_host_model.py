@@ -13,6 +13,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import host_trees
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -184,7 +185,7 @@ def test_xdp_attachment_is_reported_with_program_id_and_mode(netns_veth, tmp_pat
 
 
 def test_fixture_root_and_bad_input_through_ansible():
-    tree = REPO / "tests/fixtures/host_model/trees/mlx5"
+    tree = host_trees.tree("mlx5")
     nics = ansible("nic_info", f"root={tree} interfaces=ens1f0np0")["interfaces"]
     assert [q["irq"] for q in nics["ens1f0np0"]["queues"]["rx"]] == [27, 28, 29, 30]
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))

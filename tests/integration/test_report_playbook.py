@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "unit" / "report"))
 from htmlscan import body_rows, scan  # noqa: E402
 from promtext import parse, series  # noqa: E402
-from report_docs import TREES, build_host256  # noqa: E402
+from report_docs import build_host256, tree  # noqa: E402
 
 pytestmark = pytest.mark.root
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
@@ -52,11 +52,11 @@ def fleet(tmp_path_factory):
     and an unreachable host."""
     base = tmp_path_factory.mktemp("report_fleet")
     mlx5 = base / "mlx5"
-    shutil.copytree(TREES / "mlx5", mlx5, symlinks=True)
+    shutil.copytree(tree("mlx5"), mlx5, symlinks=True)
     roots = {
         "mlx5": mlx5,
-        "virtio_net": TREES / "virtio_net",
-        "broken": TREES / "broken",
+        "virtio_net": tree("virtio_net"),
+        "broken": tree("broken"),
         "host256": build_host256(base),
     }
     hosts = {name: {"ansible_connection": "local", "report_root": str(root)} for name, root in roots.items()}

@@ -1,4 +1,4 @@
-"""Fixture trees for the host-model tests: checked-in driver trees and a generated 256-CPU host."""
+"""Fixture trees for the host-model tests: the driver trees (from trees.ttar) and a generated 256-CPU host."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import host_trees
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "host_model"
-TREES = FIXTURES / "trees"
+FIXTURES = host_trees.FIXTURES
 
 
 def load_builder():
@@ -33,6 +33,4 @@ def host256(tmp_path_factory, builder) -> Path:
 
 
 def tree(name: str) -> str:
-    path = TREES / name
-    assert path.is_dir(), f"missing fixture tree {path}: run tests/fixtures/host_model/build_trees.py"
-    return str(path)
+    return str(host_trees.tree(name))

@@ -2,7 +2,7 @@
 
 import os
 
-from conftest import TREES
+import host_trees
 
 
 def snapshot(root) -> dict:
@@ -24,6 +24,12 @@ def snapshot(root) -> dict:
 
 def test_checked_in_trees_match_the_generator(tmp_path, builder):
     builder.write_all(tmp_path)
-    have, want = snapshot(TREES), snapshot(tmp_path)
+    have, want = snapshot(host_trees.root()), snapshot(tmp_path)
     differing = sorted(k for k in have.keys() | want.keys() if have.get(k) != want.get(k))
-    assert differing == [], "regenerate with tests/fixtures/host_model/build_trees.py"
+    assert differing == [], "regenerate with: python3 tests/fixtures/host_model/build_trees.py"
+
+
+def test_the_archive_is_byte_for_byte_what_the_generator_writes(builder):
+    """Also the archive's own text, so that regenerating it never shows a diff of order or format."""
+    assert host_trees.ARCHIVE.read_text() == builder.archive_text(), (
+        "regenerate with: python3 tests/fixtures/host_model/build_trees.py")

@@ -2,8 +2,9 @@
 
 import re
 
+import host_trees
 import pytest
-from conftest import TREES, tree
+from conftest import tree
 
 from ansible_collections.fastpath.host.plugins.module_utils.commands import CommandRunner
 from ansible_collections.fastpath.host.plugins.module_utils.hostfs import HostFS
@@ -114,4 +115,4 @@ def test_mana_vports_share_the_queue_vectors_of_their_function():
 
 
 def test_every_driver_tree_is_covered():
-    assert {p.name for p in TREES.iterdir()} - {"broken"} == set(CASES) | {"mlx4"}
+    assert {p.name for p in host_trees.root().iterdir()} - {"broken"} == set(CASES) | {"mlx4"}

@@ -15,10 +15,10 @@ import json
 import sys
 from pathlib import Path
 
+import host_trees
 from ansible.module_utils.testing import patch_module_args
 
 REPO = Path(__file__).resolve().parents[3]
-TREES = REPO / "tests" / "fixtures" / "host_model" / "trees"
 BUILDER = REPO / "tests" / "fixtures" / "host_model" / "build_trees.py"
 COLLECTED_AT = "2025-01-31T12:00:00Z"
 
@@ -62,13 +62,11 @@ def _warning_text(warning) -> str:
 
 
 def tree(name: str) -> Path:
-    path = TREES / name
-    assert path.is_dir(), f"missing fixture tree {path}"
-    return path
+    return host_trees.tree(name)
 
 
 def driver_trees() -> list[str]:
-    return sorted(p.name for p in TREES.iterdir() if p.is_dir())
+    return host_trees.names()
 
 
 def build_host256(out: Path) -> Path:

@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import host_trees
 import pytest
 
 from ansible_collections.fastpath.host.plugins.module_utils import reapply
@@ -20,7 +21,6 @@ from ansible_collections.fastpath.host.plugins.module_utils.link_watch import (
     parse_link_messages,
 )
 
-TREES = Path(__file__).resolve().parents[2] / "fixtures/host_model/trees"
 PLAN = {
     "version": 1,
     "interface": "eth1",
@@ -35,7 +35,7 @@ PLAN = {
 @pytest.fixture
 def host(tmp_path) -> Path:
     root = tmp_path / "host"
-    shutil.copytree(TREES / "ixgbe", root, symlinks=True)
+    shutil.copytree(host_trees.tree("ixgbe"), root, symlinks=True)
     (root / "var/lib/fastpath/reapply").mkdir(parents=True)
     (root / "var/lib/fastpath/reapply/nic-eth1.json").write_text(json.dumps(PLAN))
     return root
