@@ -48,6 +48,17 @@ else
 fi
 
 dest=collections/ansible_collections
+# The clone itself is the collection fastpath.host: ansible.cfg puts collections/ on the collection
+# path and this link makes the clone appear there. Made here rather than checked in, because a
+# link to a directory is not allowed inside a collection (ansible-test sanity's symlinks test).
+if [ "$(readlink "$dest/fastpath/host" 2>/dev/null)" != "../../.." ]; then
+  step "Linking $dest/fastpath/host to this clone"
+  mkdir -p "$dest/fastpath"
+  rm -f "$dest/fastpath/host"
+  ln -s ../../.. "$dest/fastpath/host"
+else
+  step "Collection link $dest/fastpath/host present"
+fi
 need=0
 for c in "${COLLECTIONS[@]}"; do [ -f "$dest/$c/MANIFEST.json" ] || need=1; done
 if [ $need -eq 1 ]; then
@@ -74,5 +85,24 @@ PY
   rm -rf "$tmp"
 else
   step "Collections ${COLLECTIONS[*]} present"
+fi
+# ansible-test bootstraps pip into each sanity venv with a script it downloads from a host these
+# machines cannot reach; scripts/get_pip_standin.py does that job with ensurepip. It is saved where
+# ansible-test caches the script, under the pip version this ansible-test pins.
+pip_version=$(.venv/bin/python - <<'PY'
+import importlib.util, pathlib, re
+src = (pathlib.Path(importlib.util.find_spec("ansible_test").origin).parent / "_internal/python_requirements.py").read_text()
+m = re.search(r"default_packages = dict\(\s*pip='([0-9.]+)'", src)
+print(m.group(1) if m else "")
+PY
+)
+[ -n "$pip_version" ] || { echo "setup: cannot find the pip version ansible-test pins" >&2; exit 1; }
+get_pip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+if cmp -s scripts/get_pip_standin.py "$get_pip"; then
+  step "ansible-test's pip bootstrap stand-in present"
+else
+  step "Saving ansible-test's pip bootstrap stand-in as $get_pip"
+  mkdir -p "$(dirname "$get_pip")"
+  cp scripts/get_pip_standin.py "$get_pip"
 fi
 step "Setup complete"
