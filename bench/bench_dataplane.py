@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Benchmark: the fastpath dataplane against its peers, side by side, in one run (issue 6, Performance).
 

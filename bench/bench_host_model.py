@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Benchmark: nic_info + irq_info models on a fake 256-CPU host with 4 NICs x 64 queues.
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Benchmark: wall time of the whole site.yml on 1, 3 and 8 lab hosts, first run and idempotent re-run.
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Profile the dataplane benchmark's workloads: where every CPU's time goes (issue 6, Performance).
 

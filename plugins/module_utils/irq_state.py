@@ -76,4 +76,3 @@ def _cpulist_file(fs: HostFS, list_rel: str, mask_rel: str, quiet: bool = False)
             fs.warn(f"/{list_rel}: {e}")
             return None
     return fs.read_mask(mask_rel, quiet=quiet)
-

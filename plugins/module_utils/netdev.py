@@ -113,4 +113,3 @@ def read_queues(fs: HostFS, ifname: str) -> dict:
     for kind in ("rx", "tx"):
         queues[kind].sort(key=lambda q: q["index"])
     return queues
-

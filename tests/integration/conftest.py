@@ -73,7 +73,6 @@ def clean_lab_instance(lab_image):
     fastpath_lab("down", "--instance", str(LAB_INSTANCE))
 
 
-
 class LabTools:
     """The helpers above, handed to tests as a fixture (test modules cannot import a conftest)."""
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Pack the module_utils that fastpath-reapply imports into one zip, importable straight from sys.path.
 

@@ -68,8 +68,9 @@ def test_converged_only_with_the_same_inputs(tree):
 
 
 def test_commands_count_by_exit_code_and_output(tree):
-    py = sys.executable
-    say = lambda text, rc=0: [py, "-c", f"import sys; print({text!r}); sys.exit({rc})"]  # noqa: E731
+    def say(text, rc=0):
+        return [sys.executable, "-c", f"import sys; print({text!r}); sys.exit({rc})"]
+
     one = stage_state.fingerprint([], [say("a")])
     assert one == stage_state.fingerprint([], [say("a")])
     assert one != stage_state.fingerprint([], [say("b")])
