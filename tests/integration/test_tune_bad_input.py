@@ -82,8 +82,8 @@ BAD_INPUTS = [
     pytest.param({"sysctl_tuning_profile": "turbo"}, "sysctl_tuning_profile", "turbo", id="unknown-profile"),
     pytest.param({"cpu_partition_interface": "eth9", "nic_tuning_interface": "eth9"},
                  "_interface", "eth9 does not exist", id="missing-nic"),
-    pytest.param({"sysctl_tuning_overrides": {
-                      "net.core.rmem_default": 8388608, "net.core.rmem_max": 1048576}},
+    pytest.param({"sysctl_tuning_overrides": {"net.core.rmem_default": 8388608,
+                                              "net.core.rmem_max": 1048576}},
                  "net.core.rmem_default", "net.core.rmem_max", id="default-above-max"),
     pytest.param({"nic_tuning_throttle": -1}, "nic_tuning_throttle", "0 (every host at once) or more",
                  id="negative-throttle"),
