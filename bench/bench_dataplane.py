@@ -77,7 +77,7 @@ class Netns:
         return ["nsenter", f"--net=/run/netns/{self.name}", "--", *map(str, argv)]
 
     def run(self, argv: Sequence[str | os.PathLike], timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run(self.argv(argv), capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(self.argv(argv), capture_output=True, text=True, timeout=timeout, check=False)
 
     def popen(self, argv: Sequence[str | os.PathLike]) -> subprocess.Popen:
         proc = subprocess.Popen(self.argv(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -86,7 +86,7 @@ class Netns:
 
 
 def ip(*argv: str) -> None:
-    res = subprocess.run(["ip", *argv], capture_output=True, text=True, timeout=30)
+    res = subprocess.run(["ip", *argv], capture_output=True, text=True, timeout=30, check=False)
     if res.returncode:
         raise BenchError(f"ip {' '.join(argv)} failed: {res.stderr.strip()}")
 
@@ -132,7 +132,7 @@ def netns_pair() -> Iterator[tuple[Netns, Netns]]:
         if made:
             client.run([XDP_CLI, "detach-any", client.iface])
         for side in made:
-            subprocess.run(["ip", "netns", "del", side.name], capture_output=True, timeout=30)
+            subprocess.run(["ip", "netns", "del", side.name], capture_output=True, timeout=30, check=False)
             pins = Path("/sys/fs/bpf/fastpath") / side.iface
             if pins.is_dir():
                 shutil.rmtree(pins, ignore_errors=True)

@@ -62,7 +62,7 @@ class Timing:
 def lab(*args: str, instance: int) -> None:
     """`fastpath lab ARGS --instance N`; a failure ends the bench with the lab's own message."""
     argv = [sys.executable, "-m", "fastpath.cli", "lab", *args, "--instance", str(instance)]
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=900)
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=900, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"fastpath lab {' '.join(args)} failed (exit {proc.returncode}): "
                          f"{proc.stderr.strip()}")

@@ -132,7 +132,7 @@ HEADER = re.compile(r"^(\S.*?)\s+(\d+)/(\d+)\s+\[(\d+)\]")
 def read_samples(data: Path) -> list[Sample]:
     """Parse `perf script` output: a header line per sample, then its call chain, leaf first."""
     res = subprocess.run(["perf", "script", "-i", str(data), "-F", "comm,pid,tid,cpu,ip,sym,dso"],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, check=False)
     samples: list[Sample] = []
     cur: Sample | None = None
     for line in res.stdout.splitlines():
@@ -279,7 +279,7 @@ def profile(wl: Workload, server: bd.Netns, client: bd.Netns, workdir: Path, rat
             rec = subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", str(PERF_HZ), "-a", "-g",
                                   "-o", str(data),
                                   "--", "sleep", str(secs)], capture_output=True, text=True,
-                                 timeout=secs + 60)
+                                 timeout=secs + 60, check=False)
             after = counters(server, client)
             if rec.returncode:
                 raise bd.BenchError(f"perf record failed: {rec.stderr.strip()[-300:]}")

@@ -125,10 +125,10 @@ def test_inconsistent_or_malformed_file_is_refused(text, words):
 def test_missing_file_and_bad_usage_exit_2():
     build_server()
     missing = subprocess.run([str(SERVER), "-c", "/nonexistent/server.conf", "--check-config"],
-                             capture_output=True, text=True, timeout=30)
+                             capture_output=True, text=True, timeout=30, check=False)
     assert missing.returncode == EXIT_CONFIG and "cannot open config file" in missing.stderr
     for argv in (["--bogus"], ["extra-arg"]):
-        res = subprocess.run([str(SERVER), *argv], capture_output=True, text=True, timeout=30)
+        res = subprocess.run([str(SERVER), *argv], capture_output=True, text=True, timeout=30, check=False)
         assert res.returncode == EXIT_CONFIG and "usage:" in res.stderr
 
 

@@ -38,7 +38,7 @@ EXIT_OK, EXIT_RUNTIME, EXIT_CONFIG, EXIT_SETUP, EXIT_XDP = 0, 1, 2, 3, 4
 def build_server() -> Path:
     """Build build/fastpath-server once per session (make is incremental)."""
     res = subprocess.run(["make", "-C", str(NATIVE), "-j2", "build/fastpath-server"], capture_output=True,
-                         text=True, timeout=600)
+                         text=True, timeout=600, check=False)
     if res.returncode != 0:
         raise RuntimeError(f"building fastpath-server failed:\n{res.stdout}\n{res.stderr}")
     return SERVER
@@ -66,7 +66,7 @@ def check_config(text: str | None, env: dict[str, str] | None = None) -> subproc
             argv += ["-c", str(conf)]
         clean_env = {k: v for k, v in os.environ.items() if not k.startswith("FASTPATH_")}
         return subprocess.run(argv, capture_output=True, text=True, timeout=30,
-                              env={**clean_env, **(env or {})})
+                              env={**clean_env, **(env or {})}, check=False)
 
 
 def read_stats(sock_path: str | Path, timeout: float = 5.0) -> dict:

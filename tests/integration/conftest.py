@@ -32,7 +32,7 @@ def fastpath_lab(*args: str, env: dict | None = None, timeout: float = 300) -> s
     """Run `fastpath lab ARGS` as the operator would, output captured."""
     argv = [sys.executable, "-m", "fastpath.cli", "lab", *args]
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, **(env or {})}, check=False)
 
 
 def leftovers(instance: int) -> list[str]:

@@ -28,7 +28,7 @@ SSH = ["ssh", "-i", str(paths.SSH_KEY), "-o", "BatchMode=yes", "-o", "StrictHost
 
 def on_host(address: str, *command: str) -> str:
     proc = subprocess.run([*SSH, f"root@{address}", "--", *command], capture_output=True, text=True,
-                          timeout=30)
+                          timeout=30, check=False)
     assert proc.returncode == 0, f"{command} on {address}: {proc.stderr}"
     return proc.stdout.strip()
 
@@ -36,7 +36,7 @@ def on_host(address: str, *command: str) -> str:
 def system_state(address: str) -> tuple[str, str]:
     """systemd's overall state once boot finished, and the failed units if any (for the message)."""
     proc = subprocess.run([*SSH, f"root@{address}", "--", "systemctl", "is-system-running", "--wait"],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     return proc.stdout.strip(), on_host(address, "systemctl", "--failed", "--no-legend")
 
 
@@ -127,12 +127,14 @@ def test_ansible_reaches_every_host_over_ssh_through_the_inventory(lab_tools):
            "ANSIBLE_CONFIG": str(lab_tools.repo / "ansible.cfg")}
     ansible = str(lab_tools.repo / ".venv" / "bin" / "ansible")
     ping = subprocess.run([ansible, "-i", "inventories/lab", "all", "-m", "ansible.builtin.ping"],
-                          capture_output=True, text=True, env=env, cwd=lab_tools.repo, timeout=120)
+                          capture_output=True, text=True, env=env, cwd=lab_tools.repo, timeout=120,
+                          check=False)
     assert ping.returncode == 0, ping.stdout + ping.stderr
     assert ping.stdout.count("pong") == 2
     hostname = subprocess.run([ansible, "-i", "inventories/lab", "load_clients",
                                "-m", "ansible.builtin.command", "-a", "hostname"],
-                              capture_output=True, text=True, env=env, cwd=lab_tools.repo, timeout=120)
+                              capture_output=True, text=True, env=env, cwd=lab_tools.repo, timeout=120,
+                          check=False)
     assert hostname.returncode == 0, hostname.stdout + hostname.stderr
     assert "cli1 | CHANGED" in hostname.stdout and "srv1" not in hostname.stdout
 

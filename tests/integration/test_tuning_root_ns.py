@@ -123,6 +123,7 @@ def playbook(tmp_path: Path, text: str, *flags: str) -> dict:
         timeout=300,
         cwd=REPO,
         env=env,
+        check=False,
     )
     if made:
         mountpoint.rmdir()

@@ -16,7 +16,7 @@ def run(argv: list[str], *, check: bool = True, timeout: float = 120, env: dict 
     """Run argv, capture its output; on failure raise a LabError quoting the command and its stderr."""
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              env={**_ENV_C, **(env or {})})
+                              env={**_ENV_C, **(env or {})}, check=False)
     except FileNotFoundError as exc:
         raise LabError(f"{argv[0]}: command not found ({exc.strerror}); run `make setup`", exit_code) from exc
     except subprocess.TimeoutExpired as exc:

@@ -33,7 +33,7 @@ def ssh(address: str, command: list[str], timeout: float = 10) -> subprocess.Com
     argv = ["ssh", "-i", str(paths.SSH_KEY), *OPTIONS, f"root@{address}", "--", *command]
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, check=False)
     except subprocess.TimeoutExpired:
         return None
     # ssh exits 255 for its own errors (refused, auth failed); other codes are the command's.
