@@ -60,7 +60,7 @@ def main() -> int:
         root = Path(tmp) / "host256"
         load_builder().host256().write(root)
         times = []
-        for _ in range(args.runs):
+        for _run in range(args.runs):
             elapsed, n_irqs, n_queue = one_run(str(root))
             times.append(elapsed)
     best, median = min(times), statistics.median(times)

@@ -123,7 +123,7 @@ def measure(size: int, instance: int, workdir: Path) -> Timing:
     for label, summary in (("first run", first), ("re-run", rerun), ("full re-run", full)):
         if summary.failed_hosts:
             print(f"size {size}, {label}:\n{summary.table()}", flush=True)
-    skipped = {stage: f"{sum(c for c, _ in hosts.values())} of {len(hosts)}"
+    skipped = {stage: f"{sum(c for c, _reason in hosts.values())} of {len(hosts)}"
                for stage, hosts in sorted(rerun.stages.items())}
     return Timing(size, first_s, first.rc == 0 and not first.failed_hosts,
                   rerun_s, rerun.rc == 0 and not rerun.failed_hosts, rerun.changed_by_play,

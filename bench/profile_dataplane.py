@@ -283,7 +283,7 @@ def profile(wl: Workload, server: bd.Netns, client: bd.Netns, workdir: Path, rat
             after = counters(server, client)
             if rec.returncode:
                 raise bd.BenchError(f"perf record failed: {rec.stderr.strip()[-300:]}")
-            out, _ = sender.communicate(timeout=secs + 60)
+            out, _err = sender.communicate(timeout=secs + 60)
         finally:
             bd.stop(sender)
             if extra:
@@ -339,11 +339,11 @@ def report(name: str, run: Run, secs: float) -> str:
         out.append(f"| {c} | " + ", ".join(f"{k} {pct(v, len(ss))}" for k, v in by.most_common(6)) + " |")
     cols = [(f"CPU {c} %", ss) for c, ss in enumerate(per_cpu)]
     cols += [(f"{role} %", ss) for role, ss in per_role.items() if ss]
-    counts = [Counter(bucket(s, s.pid in run.roles) for s in ss) for _, ss in cols]
+    counts = [Counter(bucket(s, s.pid in run.roles) for s in ss) for _name, ss in cols]
     names = sorted({k for bc in counts for k in bc}, key=lambda k: -sum(bc[k] for bc in counts))
-    out += ["", "| bucket | " + " | ".join(c for c, _ in cols) + " |", "|---|" + "---|" * len(cols)]
+    out += ["", "| bucket | " + " | ".join(c for c, _samples in cols) + " |", "|---|" + "---|" * len(cols)]
     for k in names:
-        cells = " | ".join(pct(bc[k], len(ss)) for bc, (_, ss) in zip(counts, cols, strict=True))
+        cells = " | ".join(pct(bc[k], len(ss)) for bc, (_name, ss) in zip(counts, cols, strict=True))
         out.append(f"| {k} | {cells} |")
     out.append("")
     for role, ss in per_role.items():

@@ -15,7 +15,7 @@ ALLOWED = set(os.sched_getaffinity(0))
 def _cpus(cpulist: str) -> set[int]:
     cpus: set[int] = set()
     for item in cpulist.split(","):
-        lo, _, hi = item.partition("-")
+        lo, _sep, hi = item.partition("-")
         cpus.update(range(int(lo), int(hi or lo) + 1))
     return cpus
 

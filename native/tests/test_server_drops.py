@@ -58,7 +58,7 @@ def test_drops_appear_in_the_prometheus_textfile_by_reason(netns_pair):
     with running_server(srv, workers=cpu) as server:
         exchange(cli, (srv.ipv4, PORT), [b"tiny", b"tiny", _with(0, "!I", 1)], expect=0, timeout=0.3)
         wait_for_stats(server, lambda s: s["totals"]["rx_packets"] >= 3)  # all three seen before it stops
-        code, _ = server.stop()
+        code, _output = server.stop()
         text = server.textfile.read_text()
     assert code == 0
     assert f'fastpath_server_drops_total{{worker="0",cpu="{cpu}",reason="short"}} 2' in text

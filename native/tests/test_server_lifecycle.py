@@ -107,7 +107,7 @@ def test_xdp_attach_failure_exits_4_and_leaves_the_other_program_alone(netns_pai
     try:
         proc = start_server(srv, tmp_path, listen_address=srv.ipv4, port=PORT, workers=worker_cpus(1),
                             xdp_interface=srv.iface, xdp_mode="pass")
-        _, stderr = proc.communicate(timeout=20)
+        _stdout, stderr = proc.communicate(timeout=20)
         assert proc.returncode == EXIT_XDP, stderr
         assert "Traceback" not in stderr and stderr.strip()
         assert _xdp_attached(srv)
@@ -122,7 +122,7 @@ def test_port_already_taken_exits_3_with_a_hint(netns_pair, tmp_path):
                         f"s.bind(('{srv.ipv4}', {PORT})); print('bound', flush=True); time.sleep(30)"])
     assert holder.stdout.readline().strip() == "bound"
     proc = start_server(srv, tmp_path, listen_address=srv.ipv4, port=PORT, workers=worker_cpus(1))
-    _, stderr = proc.communicate(timeout=20)
+    _stdout, stderr = proc.communicate(timeout=20)
     srv.stop(holder)
     assert proc.returncode == EXIT_SETUP
     assert "is not free" in stderr and "another fastpath-server" in stderr
@@ -131,7 +131,7 @@ def test_port_already_taken_exits_3_with_a_hint(netns_pair, tmp_path):
 def test_listen_address_not_on_this_host_exits_3(netns_pair, tmp_path):
     srv = netns_pair.server
     proc = start_server(srv, tmp_path, listen_address="198.19.254.254", port=PORT, workers=worker_cpus(1))
-    _, stderr = proc.communicate(timeout=20)
+    _stdout, stderr = proc.communicate(timeout=20)
     assert proc.returncode == EXIT_SETUP
     assert "198.19.254.254:7777" in stderr and "Cannot assign requested address" in stderr
 

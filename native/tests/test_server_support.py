@@ -204,14 +204,14 @@ def _family(ip: str) -> int:
 
 def _exchange(job: dict) -> dict:
     dest = tuple(job["dest"])
-    socks = [socket.socket(_family(dest[0]), socket.SOCK_DGRAM) for _ in range(job["sources"])]
+    socks = [socket.socket(_family(dest[0]), socket.SOCK_DGRAM) for _source in range(job["sources"])]
     for s in socks:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         s.setblocking(False)
     replies: list[str] = []
 
     def drain(wait: float) -> None:
-        ready, _, _ = select.select(socks, [], [], wait)
+        ready, _writable, _errored = select.select(socks, [], [], wait)
         for s in ready:
             while True:
                 try:
@@ -250,7 +250,7 @@ def _collect(job: dict) -> dict:
     print("ready", flush=True)
     deadline = time.monotonic() + job["timeout"]
     while sum(map(len, got.values())) < job["expect"] and time.monotonic() < deadline:
-        ready, _, _ = select.select(list(socks), [], [], 0.05)
+        ready, _writable, _errored = select.select(list(socks), [], [], 0.05)
         for s in ready:
             with contextlib.suppress(BlockingIOError):
                 while True:

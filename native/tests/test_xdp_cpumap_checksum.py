@@ -63,7 +63,7 @@ def test_cpumap_redirect_keeps_corrupt_udp_checksums_dropped(netns_pair, v6):
             frame = bytes.fromhex(r["frame"])
             if struct.unpack("!H", frame[12:14])[0] not in (0x0800, 0x86DD):
                 continue  # ARP / neighbour discovery
-            _, udp, _, _ = parse_reply(frame)
+            _pseudo, udp, _ip, _is_v6 = parse_reply(frame)
             if len(udp) >= 8 and struct.unpack("!H", udp[:2])[0] == PORT:
                 answered.add(struct.unpack("!H", udp[2:4])[0])
         xdp_after = stats(srv)

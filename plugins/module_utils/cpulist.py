@@ -29,7 +29,7 @@ def parse_cpulist(text: str) -> frozenset[int]:
         part = part.strip()
         if not part:
             raise CpuSetError(f"empty element in cpulist {text!r}")
-        rng, _, stride = part.partition(":")
+        rng, _sep, stride = part.partition(":")
         lo_s, dash, hi_s = rng.partition("-")
         lo = _nonneg_int(lo_s, text)
         hi = _nonneg_int(hi_s, text) if dash else lo

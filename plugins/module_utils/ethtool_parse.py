@@ -44,7 +44,7 @@ def _max_and_current(text: str) -> tuple[dict, dict] | None:
         elif _SECTION_CUR.match(line):
             target = current
         elif target is not None and ":" in line:
-            key, _, raw = line.partition(":")
+            key, _sep, raw = line.partition(":")
             target[key.strip().lower().replace(" ", "_")] = _value(raw)
     if not maxima and not current:
         return None

@@ -58,7 +58,7 @@ def read_virtual_driver(ifname: str, runner: CommandRunner) -> str | None:
     """The driver of a NIC with no device in sysfs (veth, bridge, tun), from `ethtool -i`."""
     if not runner.available("ethtool"):
         return None
-    driver, _ = _query(runner, ["ethtool", "-i", ifname], parse_driver_info, None)
+    driver, _reason = _query(runner, ["ethtool", "-i", ifname], parse_driver_info, None)
     return driver
 
 

@@ -48,7 +48,7 @@ def validate(letters) -> str | None:
     """Why `letters` is not a flow hash ethtool accepts for a UDP flow, or None."""
     if not isinstance(letters, str) or not letters:
         return f"{letters!r} is not a string of ethtool rx-flow-hash letters (e.g. 'sdfn')"
-    unknown = sorted(set(letters) - {letter for letter, _ in FIELDS} - {_DISCARD})
+    unknown = sorted(set(letters) - {letter for letter, _field in FIELDS} - {_DISCARD})
     if unknown:
         return f"{letters!r} has letters ethtool does not know: {''.join(unknown)} (use m v t s d f n, or r)"
     return None

@@ -21,7 +21,7 @@ def parse_cmdline(text: str) -> dict:
     for word in words:
         if word == "--":
             break
-        key, _, value = word.partition("=")
+        key, _sep, value = word.partition("=")
         params[key] = value
     return params
 

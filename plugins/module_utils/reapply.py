@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     with sock:
         run_once(args.interface, args.root, args.check)
-        for _ in link_up_edges(sock, ifindex, was_up=_link_up_now(args.root, args.interface)):
+        for _edge in link_up_edges(sock, ifindex, was_up=_link_up_now(args.root, args.interface)):
             print(f"{args.interface}: link up, re-applying", flush=True)
             run_once(args.interface, args.root, args.check)
     return EXIT_OK

@@ -148,7 +148,7 @@ def _service(entry, result, _root, check_mode, run) -> None:
 
 def service_state(name: str, run) -> dict:
     """{present, enabled, active} of a systemd unit, from systemctl's exit codes."""
-    rc_load, out, _ = run(["systemctl", "show", "-p", "LoadState", "--value", name])
+    rc_load, out, _err = run(["systemctl", "show", "-p", "LoadState", "--value", name])
     if rc_load != 0 or out.strip() in ("not-found", ""):
         return {"present": False, "enabled": False, "active": False}
     enabled = run(["systemctl", "is-enabled", "--quiet", name])[0] == 0

@@ -84,7 +84,7 @@ class RunSummary:
         lines = []
         for stage in sorted(self.stages):
             answers = self.stages[stage]
-            skipped = sorted(h for h, (converged, _) in answers.items() if converged)
+            skipped = sorted(h for h, (converged, _reason) in answers.items() if converged)
             lines.append(f"stage {stage}: skipped as converged on {len(skipped)} of {len(answers)} host(s)")
             lines.extend(f"  {host}: ran, {why}" for host, (converged, why) in sorted(answers.items())
                          if not converged)

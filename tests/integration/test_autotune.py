@@ -87,14 +87,14 @@ def sweep(inventory, tmp_path_factory):
 
 
 def test_the_sweep_is_green_and_touches_only_the_chosen_server(sweep):
-    summary, record, _ = sweep
+    summary, record, _stdout = sweep
     assert summary.failed_hosts == [] and summary.rc == 0, summary.table()
     assert record["server"] == "srv1"
     assert {t["result"]["server"] for t in record["trials"]} == {"srv1"}
 
 
 def test_every_trial_is_a_real_smoke_run_in_sweep_order(sweep):
-    _, record, _ = sweep
+    _summary, record, _stdout = sweep
     trials = record["trials"]
     assert [t["knob"] for t in trials] == ["baseline", "dataplane_queue_depth", "cpu_partition_rps"]
     assert trials[0]["config"] == {"dataplane_queue_depth": 1024, "dataplane_batch": 64,
@@ -106,7 +106,7 @@ def test_every_trial_is_a_real_smoke_run_in_sweep_order(sweep):
 
 
 def test_the_best_is_kept_in_host_vars_and_running_on_the_server(sweep, inventory):
-    _, record, stdout = sweep
+    _summary, record, stdout = sweep
     written = yaml.safe_load((inventory / "host_vars/srv1/autotune.yml").read_text())
     assert written == record["best"] and set(written) == KNOBS
     assert written in [t["config"] for t in record["trials"]]

@@ -130,7 +130,7 @@ def rerun_after_repair(run_with_a_host_killed, tmp_path_factory):
 
 
 def test_the_killed_host_is_named_unreachable(run_with_a_host_killed):
-    summary, _ = run_with_a_host_killed
+    summary, _smoke = run_with_a_host_killed
     assert summary.failed_hosts == [VICTIM], summary.table()
     assert summary.hosts[VICTIM].unreachable >= 1, summary.table()
     assert f"{VICTIM:<16}" in summary.table() and "UNREACHABLE" in summary.table()

@@ -76,7 +76,7 @@ def test_nic_info_maps_the_real_virtio_irqs_to_eth0_queues():
     got = {(kind, q["index"]): q["irq"] for kind in ("rx", "tx") for q in eth0["queues"][kind]}
     assert got == expected
     kinds = {i["irq"]: i["kind"] for i in eth0["irqs"]}
-    assert all(kinds[irq] == kind for (kind, _), irq in expected.items())
+    assert all(kinds[irq] == kind for (kind, _index), irq in expected.items())
     assert set(eth0["msi_irqs"]) >= set(expected.values())
 
 

@@ -159,7 +159,7 @@ def test_a_host_whose_nspawn_died_is_reported_and_repaired(lab_tools):
     inside = lab_tools.processes_in_netns(srv1.netns)
     assert len(inside) >= 3, inside  # systemd, journald, sshd ... besides nspawn itself
     os.kill(srv1.pid, signal.SIGKILL)
-    for _ in range(50):
+    for _attempt in range(50):
         if not procs.alive(srv1.pid, srv1.pid_start):
             break
         subprocess.run(["sleep", "0.1"], check=True)

@@ -72,7 +72,7 @@ def png_pixels(path: Path) -> tuple[int, int, list[tuple[int, int, int]]]:
         elif kind == b"IDAT":
             idat += body
         pos += 12 + length
-    width, height, depth, color_type, _, _, interlace = header
+    width, height, depth, color_type, _compression, _filter, interlace = header
     assert depth == 8 and color_type in (2, 6) and interlace == 0, header
     bpp = 3 if color_type == 2 else 4
     raw, stride = zlib.decompress(idat), width * bpp

@@ -48,7 +48,7 @@ def test_report_of_the_lab_fleet_and_a_real_change_between_runs(lab_tools, tmp_p
     assert len(eth0["queues"]["rx"]) == 4 and len(eth0["queues"]["tx"]) == 4 and eth0["irqs"] == []
     assert eth0["queues"]["rx"][0]["rps_cpus"] == ""
     fams = parse((before / "hosts" / "srv1.prom").read_text())
-    assert len([s for s, _ in series(fams, "fastpath_nic_queue_info") if s["device"] == "eth0"]) == 8
+    assert len([s for s, _value in series(fams, "fastpath_nic_queue_info") if s["device"] == "eth0"]) == 8
 
     # Tune srv1 for real: RPS on rx-0 to CPU 0 (lab hosts share this kernel's CPUs).
     tune = lab_ansible(lab_tools, "ansible", "srv1", "-m", "ansible.builtin.shell",

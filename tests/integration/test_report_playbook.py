@@ -98,7 +98,7 @@ def test_the_run_holds_json_and_a_valid_textfile_per_host_and_one_page(fleet, fi
         fams = parse((first_run / "hosts" / f"{host}.prom").read_text())
         assert series(fams, "fastpath_cpus_online"), host
     live = parse((first_run / "hosts" / "live.prom").read_text())
-    assert [s["device"] for s, _ in series(live, "fastpath_nic_info")] == ["lo"]
+    assert [s["device"] for s, _value in series(live, "fastpath_nic_info")] == ["lo"]
     page = scan((first_run / "index.html").read_text())
     assert page.sections == ["broken", "host256", "live", "mlx5", "virtio_net"]
     assert "No data from: gone" in "".join(page.texts)

@@ -81,9 +81,10 @@ def test_second_run_changes_nothing_but_the_report(second_run):
 def test_first_run_ran_every_stage_and_the_second_skipped_them(first_run, second_run):
     for stage, hosts in STAGE_HOSTS.items():
         assert set(first_run.stages[stage]) == hosts
-        assert not any(converged for converged, _ in first_run.stages[stage].values())
+        assert not any(converged for converged, _reason in first_run.stages[stage].values())
         assert set(second_run.stages[stage]) == hosts
-        assert all(converged for converged, _ in second_run.stages[stage].values()), second_run.stage_lines()
+        assert all(converged for converged, _reason in second_run.stages[stage].values()), \
+            second_run.stage_lines()
 
 
 def test_every_role_run_in_full_changes_nothing_either(second_run, tmp_path_factory, runs_dir):
@@ -141,4 +142,4 @@ def test_drift_runs_the_stage_on_that_host_only_and_puts_it_right(
     assert on(lab3, "srv2", "systemctl is-active fastpath-server.service") == "active"
     # and put right, it is converged again
     again = site(tmp_path_factory, runs_dir, "after-drift")
-    assert all(c for stage in STAGE_HOSTS for c, _ in again.stages[stage].values()), again.stage_lines()
+    assert all(c for stage in STAGE_HOSTS for c, _reason in again.stages[stage].values()), again.stage_lines()

@@ -129,7 +129,7 @@ def test_a_gate_above_what_the_lab_can_do_fails_each_server_by_name(deployed_lab
     assert run.returncode == 2, run.stdout[-4000:]
     hosts = recap(run.stdout)
     assert hosts["srv1"]["failed"] == 1 and hosts["srv2"]["failed"] == 1, hosts
-    _, servers = run_results(tmp_path, "toohigh")
+    _summary, servers = run_results(tmp_path, "toohigh")
     for name in SERVERS:
         measured = servers[name]["load"]["received_pps"]
         shown = f"{measured:.0f}" if float(measured).is_integer() else f"{measured:.2f}"

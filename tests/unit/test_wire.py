@@ -72,7 +72,7 @@ def run_probe(probe: Path, datagrams: list[bytes]) -> tuple[dict, list[int]]:
 
 
 def test_layout_and_constants_match_the_c_header(probe):
-    layout, _ = run_probe(probe, [])
+    layout, _results = run_probe(probe, [])
     assert layout["sizeof"] == wire.HDR.size == wire.HDR_LEN
     assert layout["offsets"] == wire.OFFSETS
     assert (layout["magic"], layout["version"], layout["hdr_len"]) == (wire.MAGIC, wire.VERSION, wire.HDR_LEN)
@@ -95,10 +95,10 @@ def _cases() -> list[bytes]:
         wire.Header(wire.Type.PONG, payload_len=0xFFFFFFFF).pack(),
     ]
     rng = random.Random(6)
-    for _ in range(2000):
+    for _case in range(2000):
         pkt = bytearray(wire.packet(rng.choice(list(wire.Type)), rng.getrandbits(64), rng.getrandbits(32),
                                     bytes(rng.randrange(0, 64)), rng.getrandbits(64)))
-        for _ in range(rng.randrange(0, 3)):
+        for _flip in range(rng.randrange(0, 3)):
             pkt[rng.randrange(len(pkt))] = rng.getrandbits(8)
         cases.append(bytes(pkt[: rng.choice([len(pkt), rng.randrange(len(pkt) + 1)])]))
     return cases
@@ -106,7 +106,7 @@ def _cases() -> list[bytes]:
 
 def test_python_check_agrees_with_fp_hdr_check_on_edge_and_random_packets(probe):
     cases = _cases()
-    _, c_results = run_probe(probe, cases)
+    _layout, c_results = run_probe(probe, cases)
     py_results = [int(wire.check(d)) for d in cases]
     assert c_results == py_results
     # The corpus exercises every reason the header check can give, not just a few.

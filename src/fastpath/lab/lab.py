@@ -115,7 +115,7 @@ def down(instance: int) -> list[str]:
             if spec.name not in targets and host.leftovers(spec):
                 targets[spec.name] = (spec.netns, spec.veth, 0, 0)
         # SIGTERM every host at once so their shutdowns overlap, then clean each one.
-        procs.terminate({pid: start for (_, _, pid, start) in targets.values() if pid})
+        procs.terminate({pid: start for (_netns, _veth, pid, start) in targets.values() if pid})
         for name, (netns, veth, pid, start) in sorted(targets.items()):
             host.teardown(instance, name, netns, veth, pid, start)
             print(f"{name}: removed", flush=True)

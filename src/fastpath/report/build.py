@@ -53,9 +53,10 @@ def build_run(run_dir: Path, compare: str | None = None, missing: list[str] | No
     diffs = None
     if compare_dir is not None:
         result.compared_with = str(compare_dir)
-        before = {doc.host: doc for _, doc in load_hosts(compare_dir)}
+        before = {doc.host: doc for _path, doc in load_hosts(compare_dir)}
         diffs = {
-            doc.host: compare_hosts(before[doc.host], doc) if doc.host in before else None for _, doc in hosts
+            doc.host: compare_hosts(before[doc.host], doc) if doc.host in before else None
+            for _path, doc in hosts
         }
     elif compare == PREVIOUS:
         result.notes.append(
@@ -63,7 +64,7 @@ def build_run(run_dir: Path, compare: str | None = None, missing: list[str] | No
         )
     page = render_page(
         run_dir.resolve().name,
-        [doc for _, doc in hosts],
+        [doc for _path, doc in hosts],
         diffs=diffs,
         compare_name=compare_dir.name if compare_dir else None,
         missing=missing,

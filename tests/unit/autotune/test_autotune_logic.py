@@ -129,7 +129,7 @@ def test_max_trials_bounds_the_sweep():
 
 
 def test_the_table_lists_every_trial_and_marks_the_best(no_server):
-    trials, _ = run_sweep([SLOW, FAST, no_server], max_trials=3)
+    trials, _stop = run_sweep([SLOW, FAST, no_server], max_trials=3)
     lines = at.table(trials, list(CANDIDATES), 10).splitlines()
     assert lines[0].split() == ["#", "changed", *CANDIDATES, "result", "replies/s", "loss", "%", "p99", "us",
                                 "s"]

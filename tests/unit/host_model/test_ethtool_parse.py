@@ -20,7 +20,7 @@ VIRTIO_X = (
 def test_channels_virtio_and_veth():
     ch, reason = E.parse_channels(VIRTIO_L)
     assert reason is None and ch["combined"] == 1 and ch["max_combined"] == 1 and ch["rx"] is None
-    ch, _ = E.parse_channels(VETH_L)
+    ch, _reason = E.parse_channels(VETH_L)
     assert (ch["rx"], ch["max_rx"], ch["combined"]) == (1, 2, None)
 
 
@@ -45,14 +45,14 @@ def test_flow_hash_none_and_four_tuple():
         [],
         None,
     )
-    fields, _ = E.parse_flow_hash(
+    fields, _reason = E.parse_flow_hash(
         "UDP over IPV4 flows use these fields for computing Hash flow key:\nIP SA\nIP DA\n"
     )
     assert fields == ["ip_src", "ip_dst"]
 
 
 def test_features_fixed_list():
-    feats, _ = E.parse_features(
+    feats, _reason = E.parse_features(
         "Features for eth0:\nrx-checksumming: on [fixed]\n\ttx-checksum-ipv4: off [fixed]\n"
         "generic-receive-offload: on\nrx-gro-list: off [requested on]\n"
     )

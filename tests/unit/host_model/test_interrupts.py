@@ -31,13 +31,13 @@ def test_x86_numbered_line_fields():
 
 
 def test_shared_irq_lists_every_action():
-    irqs, _ = parse_interrupts(X86)
+    irqs, _warnings = parse_interrupts(X86)
     assert irqs[140]["actions"] == ["ehci_hcd:usb1", "uhci_hcd:usb2"]
     assert irqs[131]["hwirq"] == "524288"
 
 
 def test_arch_lines_keep_description_and_single_count():
-    irqs, _ = parse_interrupts(X86)
+    irqs, _warnings = parse_interrupts(X86)
     assert irqs["NMI"]["name"] == "Non-maskable interrupts"
     assert irqs["ERR"]["counts_total"] == 0 and irqs["ERR"]["per_cpu"] == {}
 
@@ -52,7 +52,7 @@ def test_arm64_level_trigger_is_a_separate_word():
 
 def test_offline_cpus_are_absent_columns_so_counts_key_by_header_number():
     text = "           CPU0       CPU2\n 40:          5          9  IR-PCI-MSI 1-edge      eth0-TxRx-0\n"
-    irqs, _ = parse_interrupts(text)
+    irqs, _warnings = parse_interrupts(text)
     assert irqs[40]["per_cpu"] == {0: 5, 2: 9}
 
 

@@ -37,7 +37,7 @@ def model(name):
 
 @pytest.mark.parametrize("driver", sorted(CASES))
 def test_every_queue_gets_the_irq_its_driver_named_for_it(driver):
-    nics, _ = model(driver)
+    nics, _warnings = model(driver)
     names, patterns = CASES[driver]
     for nic in names:
         info = nics[nic]
@@ -59,14 +59,14 @@ def test_every_queue_gets_the_irq_its_driver_named_for_it(driver):
 
 @pytest.mark.parametrize("driver", sorted(set(CASES) - {"mana"}))
 def test_two_nics_of_one_driver_never_share_an_irq(driver):
-    nics, _ = model(driver)
+    nics, _warnings = model(driver)
     first, second = (nics[n] for n in CASES[driver][0])
     assert {i["irq"] for i in first["irqs"]}.isdisjoint({i["irq"] for i in second["irqs"]})
     assert first["irqs"] and second["irqs"]
 
 
 def test_eth1_never_takes_eth10_irqs_even_without_msi_irqs():
-    nics, _ = model("ixgbe_no_msi_irqs")
+    nics, _warnings = model("ixgbe_no_msi_irqs")
     assert nics["eth1"]["msi_irqs"] is None
     assert all(i["name"] == "eth1" or i["name"].startswith("eth1-") for i in nics["eth1"]["irqs"])
     assert {i["name"] for i in nics["eth1"]["irqs"] if i["kind"] == "other"} == {"eth1"}
@@ -85,14 +85,14 @@ def test_non_queue_vectors_are_kind_other():
         "mana": "mana_hwc@pci:",
     }
     for driver, marker in expected_other.items():
-        nics, _ = model(driver)
+        nics, _warnings = model(driver)
         nic = nics[CASES[driver][0][0]]
         others = [i["name"] for i in nic["irqs"] if i["kind"] == "other"]
         assert len(others) == 1 and marker in others[0], (driver, others)
 
 
 def test_virtio_irqs_come_from_the_pci_function_above_virtiok():
-    nics, _ = model("virtio_net")
+    nics, _warnings = model("virtio_net")
     eth1 = nics["eth1"]
     assert eth1["driver"] == "virtio_net" and eth1["virtio_device"] == "virtio1"
     assert eth1["bus_info"] == "0000:00:03.0"
@@ -108,7 +108,7 @@ def test_mlx4_ports_share_the_function_and_claim_no_queue(tmp_path):
 
 
 def test_mana_vports_share_the_queue_vectors_of_their_function():
-    nics, _ = model("mana")
+    nics, _warnings = model("mana")
     assert [q["irq"] for q in nics["eth1"]["queues"]["rx"]] == [
         q["irq"] for q in nics["eth10"]["queues"]["rx"]
     ]

@@ -16,7 +16,7 @@ def read(name, **kw):
 
 
 def test_default_selection_skips_loopback_and_bridges_but_keeps_veth():
-    nics, _ = read("ice")
+    nics, _warnings = read("ice")
     assert sorted(nics) == ["eth1", "eth10", "veth0"]
     assert nics["veth0"]["irqs"] == [] and nics["veth0"]["driver"] is None
 
@@ -28,7 +28,7 @@ def test_filter_and_unknown_interface_warning():
 
 
 def test_sysfs_identity_and_link():
-    nics, _ = read("mlx5")
+    nics, _warnings = read("mlx5")
     nic = nics["ens1f0np0"]
     assert (nic["driver"], nic["bus_info"], nic["numa_node"]) == ("mlx5_core", "0000:3b:00.0", 0)
     assert (nic["mtu"], nic["speed"], nic["operstate"]) == (1500, 25000, "up")
@@ -36,7 +36,7 @@ def test_sysfs_identity_and_link():
 
 
 def test_recorded_ethtool_output_is_parsed():
-    nics, _ = read("mlx5")
+    nics, _warnings = read("mlx5")
     nic = nics["ens1f0np0"]
     assert nic["channels"] == {
         "rx": None,
@@ -56,7 +56,7 @@ def test_recorded_ethtool_output_is_parsed():
 
 
 def test_unsupported_ethtool_operation_is_null_with_reason():
-    nics, _ = read("mlx5")
+    nics, _warnings = read("mlx5")
     port2 = nics["ens1f1np1"]
     assert port2["coalesce"] is None
     assert port2["coalesce_reason"] == "netlink error: Operation not supported"
@@ -64,15 +64,15 @@ def test_unsupported_ethtool_operation_is_null_with_reason():
 
 
 def test_ethtool_disabled_and_absent_give_reasons():
-    nics, _ = read("mlx5", ethtool=False)
+    nics, _warnings = read("mlx5", ethtool=False)
     assert nics["ens1f0np0"]["channels"] is None
     assert "disabled" in nics["ens1f0np0"]["channels_reason"]
-    nics, _ = read("ice")
+    nics, _warnings = read("ice")
     assert nics["eth1"]["rings"] is None and "no recorded ethtool output" in nics["eth1"]["rings_reason"]
 
 
 def test_xdp_attachment_from_ip_json():
-    nics, _ = read("mlx5")
+    nics, _warnings = read("mlx5")
     assert nics["ens1f0np0"]["xdp"]["attached"] is True
     assert nics["ens1f0np0"]["xdp"]["prog_id"] == 42 and nics["ens1f0np0"]["xdp"]["mode"] == "native"
     assert nics["ens1f1np1"]["xdp"]["attached"] is False

@@ -36,7 +36,7 @@ def test_old_softnet_rows_map_to_online_cpus():
         "0000000a 00000000 00000001 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000\n"
         * 2
     )
-    rows, _ = parse_softnet(old, online=[0, 2])
+    rows, _warnings = parse_softnet(old, online=[0, 2])
     assert [r["cpu"] for r in rows] == [0, 2]
 
 

@@ -27,7 +27,7 @@ def test_identical_runs_show_no_change(before_data):
     diff = diff_of(before_data, lambda after: None)
     assert not diff.changed
     assert diff.interrupts_per_cpu == {}
-    assert all(not any(d.values()) for _, d in diff.irq_deltas)
+    assert all(not any(d.values()) for _irq, d in diff.irq_deltas)
 
 
 def test_a_changed_irq_affinity_and_queue_mask_are_listed(before_data):

@@ -20,7 +20,7 @@ def test_families_are_written_once_with_their_samples_contiguous():
     text = exp.render()
     fams = parse(text)
     assert text.count("# TYPE fastpath_a_total counter") == 1
-    assert [v for _, v in fams["fastpath_a_total"]["samples"]] == [1.0, 2.0]
+    assert [v for _labels, v in fams["fastpath_a_total"]["samples"]] == [1.0, 2.0]
     assert fams["fastpath_b"]["samples"] == [({"cpu": "1"}, 5.0)]
 
 

@@ -31,7 +31,7 @@ def test_each_host_has_its_queue_table_irq_map_heatmap_and_findings(docs):
     expected = [
         (direction, str(q["index"]), "—" if q.get("irq") is None else str(q["irq"]))
         for doc in docs
-        for _, nic in sorted(doc.interfaces.items())
+        for _name, nic in sorted(doc.interfaces.items())
         for direction in ("rx", "tx")
         for q in nic["queues"][direction]
     ]

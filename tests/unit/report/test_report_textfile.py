@@ -19,7 +19,7 @@ def textfile(data: dict) -> dict:
 def test_every_driver_tree_gives_a_valid_textfile_that_matches_the_host_model(name):
     data = host_data(tree(name))
     fams = textfile(data)
-    queue_info = {(s["device"], s["direction"], s["queue"]): s for s, _ in series(fams, QUEUE_INFO)}
+    queue_info = {(s["device"], s["direction"], s["queue"]): s for s, _value in series(fams, QUEUE_INFO)}
     for device, nic in data["interfaces"].items():
         for direction, mask in (("rx", "rps_cpus"), ("tx", "xps_cpus")):
             for q in nic["queues"][direction]:
@@ -37,18 +37,18 @@ def test_every_driver_tree_gives_a_valid_textfile_that_matches_the_host_model(na
     assert counts == {}
     dropped = {s["cpu"]: v for s, v in series(fams, "fastpath_softnet_dropped_total")}
     assert dropped == {str(r["cpu"]): r["dropped"] for r in data["cpus"]["softnet"]}
-    assert sum(v for _, v in series(fams, "fastpath_finding")) == len(data["findings"])
+    assert sum(v for _labels, v in series(fams, "fastpath_finding")) == len(data["findings"])
 
 
 def test_mlx5_ports_keep_their_own_irqs_and_the_cpu_topology_is_labelled():
     fams = textfile(host_data(tree("mlx5")))
     by_device = {}
-    for labels, _ in series(fams, "fastpath_irq_affinity_info"):
+    for labels, _value in series(fams, "fastpath_irq_affinity_info"):
         by_device.setdefault(labels["device"], set()).add(labels["irq"])
     assert len(by_device) == 2
     a, b = by_device.values()
     assert a and b and not a & b
-    cpus = [labels for labels, _ in series(fams, "fastpath_cpu_info")]
+    cpus = [labels for labels, _value in series(fams, "fastpath_cpu_info")]
     assert cpus and all(set(c) == CPU_LABELS for c in cpus)
     speed = {s["device"]: v for s, v in series(fams, "fastpath_nic_speed_bytes")}
     assert speed["ens1f0np0"] == 25000 * 125000
@@ -62,7 +62,7 @@ def test_hostile_names_from_a_host_stay_inside_their_labels():
     data["findings"] = [{"severity": "high", "what": "a\nb", "evidence": "", "fix": ""}] * 2
     fams = textfile(data)
     assert "fastpath_pwned" not in fams
-    assert {s["device"] for s, _ in series(fams, "fastpath_nic_info")} == {'eth0"\n'}
+    assert {s["device"] for s, _value in series(fams, "fastpath_nic_info")} == {'eth0"\n'}
     assert series(fams, "fastpath_finding") == [({"severity": "high", "what": "a\nb"}, 2.0)]
 
 

@@ -32,7 +32,7 @@ def serve(tmp_path):
 
         def answer():
             with listener:
-                conn, _ = listener.accept()
+                conn, _address = listener.accept()
                 with conn:
                     conn.sendall(payload)
 

@@ -61,9 +61,9 @@ def test_converged_only_with_the_same_inputs(tree):
     stamp = {"version": 1, "inputs": "d1", "state": state, "recorded_at": "2026-01-01T00:00:00Z"}
     assert stage_state.compare(stamp, "d1", state) == (
         True, "converged at 2026-01-01T00:00:00Z, nothing drifted since", [])
-    converged, reason, _ = stage_state.compare(stamp, "d2", state)
+    converged, reason, _drifted = stage_state.compare(stamp, "d2", state)
     assert not converged and reason.startswith("inputs changed")
-    converged, reason, _ = stage_state.compare(None, "d1", state)
+    converged, reason, _drifted = stage_state.compare(None, "d1", state)
     assert not converged and reason.startswith("no stamp")
 
 

@@ -56,7 +56,7 @@ def queue_file(root: Path, rel: str) -> str:
 
 
 def test_first_run_applies_the_plan_by_queue(host, capsys):
-    rc, out, _ = run(host, "eth1", capsys=capsys)
+    rc, out, _err = run(host, "eth1", capsys=capsys)
     assert rc == 0
     assert [affinity(host, irq) for irq in (27, 28, 29, 30)] == ["2", "3", "4", "5"]
     assert affinity(host, 31) == "0"  # the link IRQ (no queue) to housekeeping
@@ -71,7 +71,7 @@ def test_first_run_applies_the_plan_by_queue(host, capsys):
 def test_second_run_changes_nothing_and_says_so(host, capsys):
     run(host, "eth1", capsys=capsys)
     before = {p: p.read_bytes() for p in host.rglob("*") if p.is_file() and "snapshot" not in p.name}
-    rc, out, _ = run(host, "eth1", capsys=capsys)
+    rc, out, _err = run(host, "eth1", capsys=capsys)
     assert rc == 0
     assert out.strip() == "eth1: nothing to change, all 17 settings already hold"
     assert {p: p.read_bytes() for p in before} == before
@@ -80,7 +80,7 @@ def test_second_run_changes_nothing_and_says_so(host, capsys):
 def test_a_reset_queue_mask_is_put_back_and_only_it(host, capsys):
     run(host, "eth1", capsys=capsys)
     (host / "sys/class/net/eth1/queues/tx-2/xps_cpus").write_text("00\n")  # what a queue reset leaves
-    rc, out, _ = run(host, "eth1", capsys=capsys)
+    rc, out, _err = run(host, "eth1", capsys=capsys)
     assert rc == 0
     assert parse_mask(queue_file(host, "tx-2/xps_cpus")) == {4, 6}
     assert out.splitlines() == ["changed sysfs eth1/tx-2/xps_cpus: (none) -> 4,6",
@@ -95,14 +95,14 @@ def test_re_requested_irqs_are_pinned_by_queue_not_by_number(host, capsys):
     swap = {"eth1-TxRx-0": "eth1-TxRx-3", "eth1-TxRx-3": "eth1-TxRx-0"}
     text = "\n".join(_swap_names(line, swap) for line in text.splitlines()) + "\n"
     interrupts.write_text(text)
-    rc, out, _ = run(host, "eth1", capsys=capsys)
+    rc, out, _err = run(host, "eth1", capsys=capsys)
     assert rc == 0
     assert affinity(host, 30) == "2" and affinity(host, 27) == "5"
     assert "eth1: 2 setting(s) changed" in out
 
 
 def test_check_mode_reports_and_writes_nothing(host, capsys):
-    rc, out, _ = run(host, "eth1", "--check", capsys=capsys)
+    rc, out, _err = run(host, "eth1", "--check", capsys=capsys)
     assert rc == 0
     assert "would change irq_affinity 27: 0-7 -> 2" in out
     assert affinity(host, 27) == "0-7"
@@ -117,7 +117,7 @@ def test_prior_values_go_to_the_snapshot_for_restore(host, capsys):
 
 
 def test_no_plan_fails_with_the_file_named(host, capsys):
-    rc, _, err = run(host, "eth10", capsys=capsys)
+    rc, _out, err = run(host, "eth10", capsys=capsys)
     assert rc == 2
     plan = f"{host}/var/lib/fastpath/reapply/nic-eth10.json"
     assert f"{plan} does not exist: role nic_tuning has not tuned eth10" in err
@@ -140,12 +140,12 @@ def test_a_broken_plan_fails_cleanly_and_changes_nothing(host, capsys, plan, mes
 def test_an_interface_that_is_gone_is_named(host, capsys):
     plans = host / "var/lib/fastpath/reapply"
     shutil.copy(plans / "nic-eth1.json", plans / "nic-eth9.json")
-    rc, _, err = run(host, "eth9", capsys=capsys)
+    rc, _out, err = run(host, "eth9", capsys=capsys)
     assert rc == 2 and "interface eth9 does not exist (yet)" in err
 
 
 def test_a_path_is_not_an_interface_name(host, capsys):
-    rc, _, err = run(host, "../../etc/passwd", capsys=capsys)
+    rc, _out, err = run(host, "../../etc/passwd", capsys=capsys)
     assert rc == 2 and "is not an interface name" in err
 
 
