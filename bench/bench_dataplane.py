@@ -498,7 +498,7 @@ def kept_notes() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--quick", action="store_true",
                         help="1-second trials, coarse search: a smoke of the bench; does not write the doc")
     parser.add_argument("--duration", type=float, default=None, help="seconds per trial (default 3, quick 1)")

@@ -203,7 +203,7 @@ def write_doc(section: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--instance", type=int, default=8, help="lab instance to use (default 8)")
     parser.add_argument("--sizes", default="1,3,8", help="comma-separated fleet sizes (default 1,3,8)")
     parser.add_argument("--write-doc", action="store_true",

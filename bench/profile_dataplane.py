@@ -371,7 +371,7 @@ def report(name: str, run: Run, secs: float) -> str:
 
 def main() -> int:
     wl_all = workloads({})
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("which", nargs="*", help=f"workloads, of: {' '.join(wl_all)} (default: all)")
     parser.add_argument("--rate", type=int, default=0, help="offered pps (default 0: flat out)")
     parser.add_argument("--seconds", type=float, default=3.0, help="perf window per workload (default 3)")

@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", default="/", help="root of /proc, /sys and /etc (tests use a fake tree)")
     args = parser.parse_args(argv)
     if "/" in args.interface or args.interface in ("", ".", ".."):
-        print(f"fastpath-reapply: {args.interface!r} is not an interface name", file=sys.stderr)
+        _say(f"fastpath-reapply: {args.interface!r} is not an interface name", sys.stderr)
         return EXIT_USAGE
     if not args.watch:
         return run_once(args.interface, args.root, args.check)
@@ -193,24 +193,32 @@ def main(argv: list[str] | None = None) -> int:
         sock = open_link_socket()
         ifindex = socket.if_nametoindex(args.interface)
     except OSError as e:
-        print(f"fastpath-reapply: cannot watch {args.interface}: {e.strerror or e}", file=sys.stderr)
+        _say(f"fastpath-reapply: cannot watch {args.interface}: {e.strerror or e}", sys.stderr)
         return EXIT_USAGE
     with sock:
         run_once(args.interface, args.root, args.check)
         for _edge in link_up_edges(sock, ifindex, was_up=_link_up_now(args.root, args.interface)):
-            print(f"{args.interface}: link up, re-applying", flush=True)
+            _say(f"{args.interface}: link up, re-applying")
             run_once(args.interface, args.root, args.check)
     return EXIT_OK
+
+
+def _say(text: str, stream=None) -> None:
+    """main() is the fastpath-reapply command on the host, never part of a module: what it says goes
+    to its own stdout (errors to stderr), line by line, where the journal records it."""
+    stream = stream or sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
 
 
 def run_once(ifname: str, root: str, check_mode: bool) -> int:
     try:
         out = reapply(ifname, root=root, check_mode=check_mode)
     except (PlanFileError, SnapshotError) as e:
-        print(f"fastpath-reapply: {e}", file=sys.stderr, flush=True)
+        _say(f"fastpath-reapply: {e}", sys.stderr)
         return EXIT_USAGE
     for line in report(ifname, out, check_mode):
-        print(line, flush=True)
+        _say(line)
     return EXIT_FAILED if any(r["status"] == "failed" for r in out["results"]) else EXIT_OK
 
 

@@ -171,11 +171,13 @@ def _ethtool(entry, result, root, check_mode, run) -> None:
         return
     # The flow hash is read per flow type (ethtool -n IF rx-flow-hash T); the rest per group (-l/-g/-c).
     if group == "rx_flow_hash":
-        read, diff_of, apply = (
-            (lambda r, i, _g: read_flow_hash(r, i, want)),
-            flow_hash_differences,
-            (lambda r, i, _g, w: apply_flow_hash(r, i, w)),
-        )
+        def read(r, i, _group):
+            return read_flow_hash(r, i, want)
+
+        def apply(r, i, _group, w):
+            return apply_flow_hash(r, i, w)
+
+        diff_of = flow_hash_differences
     else:
         read, diff_of, apply = read_group, differences, apply_group
     try:

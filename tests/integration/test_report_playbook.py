@@ -137,7 +137,7 @@ def test_after_tuning_a_compared_run_shows_what_changed(fleet, first_run):
     assert "No setting changed." in page.texts
     new = [row[1] for row in body_rows(page.rows("findings-new"), "severity")]
     assert new == ["net.core.rmem_max is below what the dataplane will ask for"] * 2  # on both hosts
-    assert [s for s in page.sections] == ["mlx5", "virtio_net"]
+    assert list(page.sections) == ["mlx5", "virtio_net"]
 
 
 def test_check_mode_reads_the_hosts_and_writes_nothing(fleet, first_run):

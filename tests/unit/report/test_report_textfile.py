@@ -46,7 +46,7 @@ def test_mlx5_ports_keep_their_own_irqs_and_the_cpu_topology_is_labelled():
     for labels, _value in series(fams, "fastpath_irq_affinity_info"):
         by_device.setdefault(labels["device"], set()).add(labels["irq"])
     assert len(by_device) == 2
-    a, b = by_device.values()
+    a, b = list(by_device.values())
     assert a and b and not a & b
     cpus = [labels for labels, _value in series(fams, "fastpath_cpu_info")]
     assert cpus and all(set(c) == CPU_LABELS for c in cpus)

@@ -12,7 +12,6 @@ from __future__ import annotations
 def cpus(n: int, *, smt: int = 1, nodes: int = 1) -> dict:
     """n vCPUs numbered as Linux does on x86 VMs: first threads 0..n/smt-1, their siblings after."""
     cores = n // smt
-    per_node = n // nodes
     topology = []
     for cpu in range(n):
         core = cpu % cores
@@ -33,7 +32,6 @@ def cpus(n: int, *, smt: int = 1, nodes: int = 1) -> dict:
         "softnet": [],
         "softirqs": {},
     }
-    del per_node
 
 
 def gve(queues: int = 16, max_queues: int = 16, numa_node: int = 0) -> dict:
