@@ -4,15 +4,6 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.fastpath.host.plugins.module_utils.partition import (
-    LAYOUTS,
-    SMT_POLICIES,
-    PlanError,
-    plan_partition,
-)
-
 DOCUMENTATION = r"""
 module: cpu_partition
 short_description: Plan housekeeping, IRQ/XDP and worker CPUs, queue count, IRQ affinity, RPS and XPS
@@ -114,6 +105,15 @@ plan:
     rps_sock_flow_entries: 0
     reasons: {irq: "14 CPU(s): about half of the 30 candidates, whole cores so no SMT siblings are split"}
 """
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fastpath.host.plugins.module_utils.partition import (
+    LAYOUTS,
+    SMT_POLICIES,
+    PlanError,
+    plan_partition,
+)
 
 
 def main() -> None:

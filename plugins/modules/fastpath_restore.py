@@ -4,11 +4,6 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.fastpath.host.plugins.module_utils.restore import restore_entries  # noqa: E402
-from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError, open_snapshot  # noqa: E402
-
 DOCUMENTATION = r"""
 module: fastpath_restore
 short_description: Restore every setting recorded in fastpath's snapshot, exactly
@@ -55,6 +50,11 @@ archived:
   returned: always
   type: str
 """
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.fastpath.host.plugins.module_utils.restore import restore_entries  # noqa: E402
+from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError, open_snapshot  # noqa: E402
 
 
 def main() -> None:

@@ -4,17 +4,6 @@
 
 from __future__ import annotations
 
-import os
-
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.fastpath.host.plugins.module_utils.restore import path_of, service_state  # noqa: E402
-from ansible_collections.fastpath.host.plugins.module_utils.snapshot import (  # noqa: E402
-    SnapshotError,
-    open_snapshot,
-    snapshot_path,
-)
-
 DOCUMENTATION = r"""
 module: fastpath_snapshot
 short_description: Record the prior state of a file or service in fastpath's snapshot, or show the snapshot
@@ -82,6 +71,17 @@ path:
   returned: always
   type: str
 """
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.fastpath.host.plugins.module_utils.restore import path_of, service_state  # noqa: E402
+from ansible_collections.fastpath.host.plugins.module_utils.snapshot import (  # noqa: E402
+    SnapshotError,
+    open_snapshot,
+    snapshot_path,
+)
 
 
 def current_value(module, kind: str, key: str, root: str):

@@ -4,20 +4,6 @@
 
 from __future__ import annotations
 
-import errno
-import os
-
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.fastpath.host.plugins.module_utils.cpulist import CpuSetError, parse_cpulist  # noqa: E402
-from ansible_collections.fastpath.host.plugins.module_utils.restore import path_of
-from ansible_collections.fastpath.host.plugins.module_utils.settings import (  # noqa: E402
-    apply_settings,
-    cpu_list,
-    read_text,
-)
-from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError  # noqa: E402
-
 DOCUMENTATION = r"""
 module: irq_affinity
 short_description: Pin IRQs to CPU lists, skipping the ones the kernel will not move
@@ -79,6 +65,20 @@ not_applied:
   elements: dict
   sample: [{key: "40", reason: "managed IRQ: the kernel sets its affinity and refuses writes"}]
 """
+
+import errno
+import os
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.fastpath.host.plugins.module_utils.cpulist import CpuSetError, parse_cpulist  # noqa: E402
+from ansible_collections.fastpath.host.plugins.module_utils.restore import path_of
+from ansible_collections.fastpath.host.plugins.module_utils.settings import (  # noqa: E402
+    apply_settings,
+    cpu_list,
+    read_text,
+)
+from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError  # noqa: E402
 
 REFUSED = {
     errno.EIO: "the kernel refuses to move this IRQ (EIO): it is managed, or its irqchip cannot set affinity",

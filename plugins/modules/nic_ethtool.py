@@ -4,27 +4,6 @@
 
 from __future__ import annotations
 
-import os
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.fastpath.host.plugins.module_utils.ethtool_set import (
-    EthtoolError,
-    apply_group,
-    differences,
-    read_group,
-)
-from ansible_collections.fastpath.host.plugins.module_utils.flow_hash import (
-    FlowHashUnsupported,
-    apply_flow_hash,
-    read_flow_hash,
-    validate,
-)
-from ansible_collections.fastpath.host.plugins.module_utils.flow_hash import (
-    differences as flow_hash_differences,
-)
-from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError, open_snapshot
-
 DOCUMENTATION = r"""
 module: nic_ethtool
 short_description: Set channels (-L), rings (-G), coalescing (-C) and flow hash (-N) with snapshot and diff
@@ -89,6 +68,27 @@ not_applied:
   elements: dict
   sample: [{key: "eth0 rx_flow_hash", reason: "eth0 (udp4): the driver cannot report its flow hash: ..."}]
 """
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fastpath.host.plugins.module_utils.ethtool_set import (
+    EthtoolError,
+    apply_group,
+    differences,
+    read_group,
+)
+from ansible_collections.fastpath.host.plugins.module_utils.flow_hash import (
+    FlowHashUnsupported,
+    apply_flow_hash,
+    read_flow_hash,
+    validate,
+)
+from ansible_collections.fastpath.host.plugins.module_utils.flow_hash import (
+    differences as flow_hash_differences,
+)
+from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError, open_snapshot
 
 
 def main() -> None:

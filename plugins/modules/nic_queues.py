@@ -4,15 +4,6 @@
 
 from __future__ import annotations
 
-import os
-
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.fastpath.host.plugins.module_utils.cpulist import CpuSetError, parse_cpulist  # noqa: E402
-from ansible_collections.fastpath.host.plugins.module_utils.restore import path_of
-from ansible_collections.fastpath.host.plugins.module_utils.settings import apply_settings, cpu_mask, plain  # noqa: E402
-from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError  # noqa: E402
-
 DOCUMENTATION = r"""
 module: nic_queues
 short_description: Set RPS, RFS and XPS per queue and NAPI deferral per device, with snapshot and diff
@@ -90,6 +81,15 @@ not_applied:
   elements: dict
   sample: [{key: eth0/tx-0/xps_cpus, reason: "no XPS on this queue: single-queue device or no CONFIG_XPS"}]
 """
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.fastpath.host.plugins.module_utils.cpulist import CpuSetError, parse_cpulist  # noqa: E402
+from ansible_collections.fastpath.host.plugins.module_utils.restore import path_of
+from ansible_collections.fastpath.host.plugins.module_utils.settings import apply_settings, cpu_mask, plain  # noqa: E402
+from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError  # noqa: E402
 
 MAX_FLOW_CNT = 1 << 27  # net/core/net-sysfs.c refuses larger RFS tables
 MAX_NS = (1 << 32) - 1

@@ -4,15 +4,6 @@
 
 from __future__ import annotations
 
-import os
-import re
-
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-from ansible_collections.fastpath.host.plugins.module_utils.restore import path_of
-from ansible_collections.fastpath.host.plugins.module_utils.settings import apply_settings, plain  # noqa: E402
-from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError, open_snapshot  # noqa: E402
-
 DOCUMENTATION = r"""
 module: sysctl_apply
 short_description: Set sysctls now, persist them in one sysctl.d file, skip absent keys with the reason
@@ -74,6 +65,15 @@ persisted:
   returned: always
   type: bool
 """
+
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+from ansible_collections.fastpath.host.plugins.module_utils.restore import path_of
+from ansible_collections.fastpath.host.plugins.module_utils.settings import apply_settings, plain  # noqa: E402
+from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError, open_snapshot  # noqa: E402
 
 # Keys that exist once per kernel, not per network namespace (net/core/sysctl_net_core.c keeps
 # them in its init_net-only table): absent on a lab host, present on a VM.
