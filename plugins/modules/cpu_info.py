@@ -14,7 +14,7 @@ description:
   - CPU sets are cpulists (C("0-3,8")), correct beyond 64 CPUs.
   - Read-only; missing or unreadable files give partial data with reasons in RV(warnings), never a failure.
 version_added: "0.1.0"
-author: fastpath engineers
+author: fastpath developers (!UNKNOWN)
 options:
   root:
     description:
@@ -22,11 +22,15 @@ options:
         a fixture tree.
     type: path
     default: /
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - Offline CPUs have no C(topology) directory in sysfs, so their package, core and siblings are null.
   - C(isolated) joins sysfs C(isolated) with the C(isolcpus) domain CPUs of the kernel command line;

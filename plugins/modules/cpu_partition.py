@@ -16,7 +16,7 @@ description:
   - Layout C(split) keeps IRQ/XDP CPUs apart from worker CPUs; C(shared) runs each worker on its
     queue's IRQ CPU.
 version_added: "0.1.0"
-author: fastpath engineers
+author: fastpath developers (!UNKNOWN)
 options:
   cpus:
     description: The C(cpus) result of M(fastpath.host.cpu_info).
@@ -59,11 +59,15 @@ options:
     description: Cap on the queue count; 0 means the NIC's maximum.
     type: int
     default: 0
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

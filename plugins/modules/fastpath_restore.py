@@ -16,7 +16,7 @@ description:
     renamed C(snapshot.restored-TIME.json) so the next tune records the host afresh.
   - In check mode nothing is written and the snapshot stays; the diff shows current against recorded.
 version_added: "0.1.0"
-author: fastpath engineers
+author: fastpath developers (!UNKNOWN)
 options:
   root:
     description: Root of the host's tree; tests point it at a fixture tree.
@@ -26,11 +26,15 @@ options:
     description: Leave the snapshot in place after restoring (for restore tests that restore twice).
     type: bool
     default: false
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -15,7 +15,7 @@ description:
   - Kernel settings need no separate record - M(fastpath.host.sysctl_apply), M(fastpath.host.irq_affinity)
     and M(fastpath.host.nic_queues) record before they write.
 version_added: "0.1.0"
-author: fastpath engineers
+author: fastpath developers (!UNKNOWN)
 options:
   state:
     description: C(record) the current state of C(key), or C(show) the snapshot.
@@ -33,11 +33,15 @@ options:
     description: Root of the host's tree (files and the snapshot); tests point it at a fixture tree.
     type: path
     default: /
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

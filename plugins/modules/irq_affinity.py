@@ -15,7 +15,7 @@ description:
     IRQs that do not exist are reported under C(not_applied) with the reason, not as failures.
   - Each changed IRQ is read back; C(effective) shows where the kernel actually delivers it.
 version_added: "0.1.0"
-author: fastpath engineers
+author: fastpath developers (!UNKNOWN)
 options:
   irqs:
     description: IRQ number to cpulist (C("2"), C("1-3,8")), as the partition plan's C(irq_affinity) gives.
@@ -30,11 +30,15 @@ options:
     description: Root of the /proc tree to act on; tests point it at a fixture tree.
     type: path
     default: /
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

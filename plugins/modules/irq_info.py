@@ -16,18 +16,22 @@ description:
   - Read-only. Garbage lines, missing files and unreadable entries give partial data with reasons in
     RV(warnings).
 version_added: "0.1.0"
-author: fastpath engineers
+author: fastpath developers (!UNKNOWN)
 options:
   root:
     description:
       - Directory holding the C(proc) and C(sys) trees to read. C(/) is the running host.
     type: path
     default: /
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - Counts are keyed by CPU number from the header of C(/proc/interrupts), which lists only online CPUs.
 """

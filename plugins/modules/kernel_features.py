@@ -16,17 +16,21 @@ description:
     buffer rings, cpumap programs) are reported from the kernel version.
   - Also reports whether systemd is PID 1, which the dataplane service needs.
 version_added: "0.1.0"
-author: fastpath developers
+author: fastpath developers (!UNKNOWN)
 options:
   min_kernel:
     description: Oldest kernel version accepted; C(meets_min_kernel) says whether this one is.
     type: str
     default: "5.15"
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - Needs root (CAP_BPF and CAP_NET_ADMIN) for the XDP probe to mean anything.
 """

@@ -17,7 +17,7 @@ description:
   - Changing channels or rings resets the NIC's queues and may re-request its IRQs - run it under
     C(serial) and re-apply IRQ affinity and queue masks after it.
 version_added: "0.1.0"
-author: fastpath engineers
+author: fastpath developers (!UNKNOWN)
 options:
   interface:
     description: The network interface; it must exist.
@@ -41,11 +41,15 @@ options:
         C(d) destination address, C(f) source port, C(n) destination port), e.g. C({udp4: sdfn, udp6: sdfn})."
     type: dict
     default: {}
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -17,7 +17,7 @@ description:
   - Read-only. A tool that is absent or an operation the driver does not support gives null with a reason;
     missing files give partial data with reasons in RV(warnings); never a failure.
 version_added: "0.1.0"
-author: fastpath engineers
+author: fastpath developers (!UNKNOWN)
 options:
   root:
     description:
@@ -54,11 +54,15 @@ options:
       - CPUs meant to serve NIC interrupts, as a cpulist. Fewer rx queues than these CPUs is a finding.
       - Default is the online CPUs that are not isolated.
     type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - Commands run with C(LANG=C). XDP state comes from C(ip -j -d link show).
   - C(managed) is null unless the IRQ debugfs (C(/sys/kernel/debug/irq)) is readable.

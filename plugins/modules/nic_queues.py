@@ -15,7 +15,7 @@ description:
   - A file the kernel does not offer (XPS on a single-queue device, a queue that does not exist) is
     reported under C(not_applied) with the reason.
 version_added: "0.1.0"
-author: fastpath engineers
+author: fastpath developers (!UNKNOWN)
 options:
   interface:
     description: The network interface; it must exist.
@@ -43,11 +43,15 @@ options:
     description: Root of the /sys tree to act on; tests point it at a fixture tree.
     type: path
     default: /
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -15,7 +15,7 @@ description:
     only every C(stats_interval_ms); the smoke test reads it right before and right after the load.
   - Read-only; never changes anything.
 version_added: "0.1.0"
-author: fastpath engineers
+author: fastpath developers (!UNKNOWN)
 options:
   socket:
     description: Path of the server's stats socket.
@@ -25,11 +25,15 @@ options:
     description: Seconds to wait for the connection and the whole document.
     type: float
     default: 5.0
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - Document format, counters and their meaning are in native/server/README.md ("Stats").
 """

@@ -23,7 +23,7 @@ description:
     modules and sources of the stage; call it as C(fastpath.host.stage_stamp) and it does so.
   - The stamp is fastpath's own record, not host configuration. Writing it never reports a change.
 version_added: "0.1.0"
-author: fastpath engineers
+author: fastpath developers (!UNKNOWN)
 options:
   stage:
     description: Name of the stage; also the stamp's file name.
@@ -134,6 +134,8 @@ options:
     description: Where the stamps are kept.
     type: path
     default: /var/lib/fastpath/stamps
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -142,6 +144,8 @@ attributes:
       C(check_mode_runs_stage)).
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

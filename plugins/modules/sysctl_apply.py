@@ -19,7 +19,7 @@ description:
   - Unlike M(ansible.posix.sysctl) it takes all keys in one task, tells absent keys apart from
     failures, and feeds fastpath's snapshot; use that module for one-off keys elsewhere.
 version_added: "0.1.0"
-author: fastpath engineers
+author: fastpath developers (!UNKNOWN)
 options:
   sysctls:
     description: Key (dotted, C(net.core.rmem_max)) to value.
@@ -33,11 +33,15 @@ options:
     description: Root of the /proc tree and the persist file; tests point it at a fixture tree.
     type: path
     default: /
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""
