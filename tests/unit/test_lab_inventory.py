@@ -1,4 +1,4 @@
-"""The fastpath.host.lab inventory plugin, run by ansible-inventory against state files in a temp dir."""
+"""The lab inventory plugin (fastpath_lab), run by ansible-inventory against state files in a temp dir."""
 
 import json
 import os

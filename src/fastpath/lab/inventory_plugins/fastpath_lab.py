@@ -1,5 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Ansible inventory plugin fastpath.host.lab: the hosts of the built-in lab fleet."""
+"""Ansible inventory plugin fastpath_lab: the hosts of the built-in lab fleet.
+
+Part of the fastpath CLI package, not of the collection: the lab is this project's own test fleet,
+and the plugin reads it through the package (fastpath.lab). ansible.cfg points Ansible at this
+directory (inventory_plugins), so `ansible -i inventories/lab` works from a clone.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ else:
 
 DOCUMENTATION = r"""
 ---
-name: lab
+name: fastpath_lab
 short_description: The fastpath lab fleet brought up by C(fastpath lab up)
 description:
   - Lists the hosts of one lab instance from its state file (C(/var/lib/fastpath-lab/N/state.json))
@@ -33,7 +38,7 @@ options:
     description: Marks the file as this plugin's configuration.
     required: true
     type: str
-    choices: [fastpath.host.lab]
+    choices: [fastpath_lab]
   instance:
     description:
       - The lab instance (0-9); instance N lives in 198.18.N.0/24.
@@ -45,7 +50,7 @@ options:
 
 EXAMPLES = r"""
 # inventories/lab/lab.yml
-plugin: fastpath.host.lab
+plugin: fastpath_lab
 instance: 0
 
 # The same inventory pointed at instance 2:
@@ -56,7 +61,7 @@ LAB_GROUP = "lab"
 
 
 class InventoryModule(BaseInventoryPlugin):
-    NAME = "fastpath.host.lab"
+    NAME = "fastpath_lab"
 
     def verify_file(self, path):
         return super().verify_file(path) and os.path.basename(path) in ("lab.yml", "lab.yaml")
