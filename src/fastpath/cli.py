@@ -10,7 +10,6 @@ import sys
 SUBCOMMANDS = {
     "lab": ("fastpath.lab.cli", "bring the built-in lab fleet up, down, or show its status"),
     "run": ("fastpath.run_cli", "run site.yml or one stage and print a per-host summary"),
-    "report": ("fastpath.report.cli", "render a gathered report run: Prometheus textfiles and the HTML page"),
 }
 
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Render a run directory: hosts/<host>.prom for every hosts/<host>.json, then index.html."""
 
 from __future__ import annotations
@@ -7,11 +8,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastpath.report.compare import compare_hosts
-from fastpath.report.errors import ReportError
-from fastpath.report.page import render_page
-from fastpath.report.rundir import PREVIOUS, load_hosts, resolve_compare
-from fastpath.report.textfile import render_textfile
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.compare import compare_hosts
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.errors import ReportError
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.page import render_page
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.rundir import (
+    PREVIOUS,
+    load_hosts,
+    resolve_compare,
+)
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.textfile import render_textfile
 
 
 @dataclass

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Before/after: what changed on one host between two runs (e.g. before and after tuning).
 
 IRQs are matched by (device, kind, queue or name), not by number: `ethtool -L` re-requests a NIC's IRQs
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fastpath.report.hostdoc import HostDoc, NicIrq, as_int
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc, NicIrq, as_int
 
 _SOFTNET_COLUMNS = ("processed", "dropped", "time_squeeze")
 _NIC_SETTINGS = ("channels", "rings")

@@ -1,4 +1,5 @@
-"""The one error the report raises for bad input; the CLI prints it as one line, never a traceback."""
+# SPDX-License-Identifier: Apache-2.0
+"""The one error the report raises for bad input; the action says it in one line, never a traceback."""
 
 
 class ReportError(Exception):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Prometheus text exposition format (version 0.0.4), as node_exporter's textfile collector reads it.
 
 Each metric family is written once: HELP, TYPE, then its samples. Label values are escaped

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A per-CPU heatmap as inline SVG: one row per IRQ or counter, one column per CPU.
 
 Each row is shaded relative to its own maximum on a log scale, because an IRQ row and the NET_RX

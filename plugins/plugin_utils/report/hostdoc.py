@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One host's document (hosts/<host>.json) and the normalized views the renderers share.
 
 The document holds the host-model results as the modules returned them (`cpus` from cpu_info,
@@ -13,8 +14,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastpath.report.cpusets import cpus_of
-from fastpath.report.errors import ReportError
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.cpusets import cpus_of
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.errors import ReportError
 
 SCHEMA = "fastpath.report/1"
 # Most severe first; severities the host model may use, unknown ones sort last.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The run's HTML page: one self-contained file (inline CSS and SVG, no script, no external asset).
 
 Per host: findings, the before/after difference when a comparison run is given, each NIC's queue
@@ -10,9 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from html import escape
 
-from fastpath.report.compare import HostDiff
-from fastpath.report.heatmap import HeatRow, render_heatmap
-from fastpath.report.hostdoc import HostDoc, NicIrq, as_int
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.compare import HostDiff
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.heatmap import HeatRow, render_heatmap
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc, NicIrq, as_int
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0 2em 3em;color:#1d1d1f;background:#fff}

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Run directories: `<report_dir>/<UTC stamp>-<label>/` with `hosts/<host>.json|.prom` and `index.html`.
 
 Names sort by time because the stamp leads (20250131T120000Z-before), which is how "previous"
@@ -9,8 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fastpath.report.errors import ReportError
-from fastpath.report.hostdoc import HostDoc
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.errors import ReportError
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc
 
 RUN_NAME = re.compile(r"^\d{8}T\d{6}Z-[A-Za-z0-9._-]+$")
 PREVIOUS = "previous"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One host's `fastpath_*` metrics as a node_exporter textfile (hosts/<host>.prom).
 
 node_exporter adds the instance label itself, so no host label here. Per-CPU interrupt counts are
@@ -12,8 +13,8 @@ import calendar
 import time
 from collections import Counter
 
-from fastpath.report.exposition import Exposition
-from fastpath.report.hostdoc import HostDoc, as_int
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.exposition import Exposition
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc, as_int
 
 # name -> (type, help); declared in this order, which is the order in the file.
 METRICS = {

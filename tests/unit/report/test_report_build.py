@@ -1,18 +1,18 @@
-"""Rendering a run directory from the command line: files written, "previous" found, bad input as
-one line of error with a distinct exit code, never a traceback."""
+"""Rendering a run directory with fastpath.host.report_render as the role runs it (through Ansible, on
+the controller): files written, "previous" found, bad input as one line of error, never a traceback."""
 
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 from htmlscan import body_rows, scan
 from promtext import parse
 from report_docs import REPO, host_data, tree
 
-from fastpath.report.cli import EXIT_BAD_INPUT, EXIT_WRITE_FAILED
-from fastpath.report.rundir import list_runs, resolve_compare
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.build import build_run
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.errors import ReportError
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.rundir import list_runs, resolve_compare
 
 
 def make_run(report_dir, name, hosts):
@@ -23,17 +23,17 @@ def make_run(report_dir, name, hosts):
     return run
 
 
-def report(*args):
-    """`python -m fastpath.report` as the role runs it: a fresh interpreter, src/ on PYTHONPATH."""
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
-    return subprocess.run(
-        [sys.executable, "-m", "fastpath.report", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+def report(run_dir, compare_to="", missing=()):
+    """The action on localhost through `ansible`, its result as the role would register it."""
+    args = json.dumps({"run_dir": str(run_dir), "compare_to": compare_to, "missing": list(missing)})
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    done = subprocess.run([str(REPO / ".venv/bin/ansible"), "localhost", "-m", "fastpath.host.report_render",
+                           "-a", args], capture_output=True, text=True, env=env, cwd=REPO, timeout=120,
+                          check=False)
+    assert "Traceback" not in done.stdout + done.stderr
+    [task] = json.loads(done.stdout)["plays"][0]["tasks"]
+    return task["hosts"]["localhost"]
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +43,8 @@ def mlx5():
 
 def test_a_run_gets_a_textfile_per_host_and_one_page(tmp_path, mlx5):
     run = make_run(tmp_path, "20250131T120000Z-before", {"srv1": mlx5, "srv2": host_data(tree("ice"))})
-    done = report(run, "--missing", "srv3")
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result = report(run, missing=["srv3"])
+    assert result["changed"] and not result.get("failed"), result
     assert result["hosts"] == ["srv1", "srv2"] and result["compared_with"] is None
     for host in ("srv1", "srv2"):
         assert parse((run / "hosts" / f"{host}.prom").read_text())["fastpath_nic_info"]["samples"]
@@ -69,18 +68,16 @@ def test_previous_is_the_latest_earlier_run_and_the_page_shows_the_difference(tm
     ]
     assert resolve_compare(second, "previous") == first.resolve()
     assert resolve_compare(first, "20250131T130000Z-after") == second.resolve()
-    done = report(second, "--compare-to", "previous")
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["compared_with"] == str(first.resolve())
+    result = report(second, compare_to="previous")
+    assert result["compared_with"] == str(first.resolve()), result
     changes = body_rows(scan((second / "index.html").read_text()).rows("changes"), "where")
     assert [c[1:] for c in changes] == [["xps_cpus", "none", "0-1"]]
 
 
 def test_the_first_run_compared_with_previous_says_there_is_none(tmp_path, mlx5):
     run = make_run(tmp_path, "20250131T120000Z-first", {"srv1": mlx5})
-    done = report(run, "--compare-to", "previous")
-    assert done.returncode == 0, done.stderr
-    assert "No earlier run" in json.loads(done.stdout)["notes"][0]
+    notes = build_run(run, "previous").notes
+    assert "No earlier run" in notes[0]
     assert "No earlier run" in (run / "index.html").read_text()
 
 
@@ -91,22 +88,27 @@ def test_the_first_run_compared_with_previous_says_there_is_none(tmp_path, mlx5)
         (lambda d: (d / "r").mkdir(), ["r"], "has no hosts/ directory"),
         (lambda d: make_run(d, "r", {}) and (d / "r/hosts/x.json").write_text("{oops"), ["r"], "is not JSON"),
         (lambda d: make_run(d, "r", {}) and (d / "r/hosts/x.json").write_text("[1]"), ["r"], "JSON object"),
-        (lambda d: make_run(d, "r", {}), ["r", "--compare-to", "nope"], "is not a run directory"),
-        (lambda d: make_run(d, "r", {}), ["r", "--compare-to", "r"], "with itself"),
+        (lambda d: make_run(d, "r", {}), ["r", "nope"], "is not a run directory"),
+        (lambda d: make_run(d, "r", {}), ["r", "r"], "with itself"),
     ],
 )
-def test_bad_input_is_one_clear_line_and_exit_2(tmp_path, setup, args, message):
+def test_bad_input_is_refused_with_what_and_why(tmp_path, setup, args, message):
     setup(tmp_path)
-    done = report(*(tmp_path / args[0], *args[1:]))
-    assert done.returncode == EXIT_BAD_INPUT
-    assert message in done.stderr and "Traceback" not in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
+    with pytest.raises(ReportError, match=message):
+        build_run(tmp_path / args[0], *args[1:])
 
 
-def test_a_textfile_that_cannot_be_replaced_is_exit_3(tmp_path, mlx5):
+def test_the_action_fails_bad_input_in_one_line(tmp_path):
+    result = report(tmp_path / "nosuch")
+    assert result["failed"] and not result.get("changed")
+    assert result["msg"] == f"fastpath report: run directory {tmp_path / 'nosuch'} does not exist"
+
+
+def test_a_textfile_that_cannot_be_replaced_fails_the_action_and_says_where(tmp_path, mlx5):
     run = make_run(tmp_path, "r", {"srv1": mlx5})
     (run / "hosts" / "srv1.prom").mkdir()  # even root cannot replace a directory with a file
-    done = report(run)
-    assert done.returncode == EXIT_WRITE_FAILED
-    assert "cannot write" in done.stderr and "Traceback" not in done.stderr
+    result = report(run)
+    assert result["failed"]
+    assert result["msg"].startswith(f"fastpath report: cannot write into {run}: ")
+    assert len(result["msg"].splitlines()) == 1
     assert [p.name for p in (run / "hosts").iterdir() if p.name.startswith(".")] == []  # no temp file left

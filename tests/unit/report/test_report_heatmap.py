@@ -4,7 +4,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from fastpath.report.heatmap import HeatRow, color, render_heatmap, shade, tick_step
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.heatmap import (
+    HeatRow,
+    color,
+    render_heatmap,
+    shade,
+    tick_step,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -5,9 +5,9 @@ import pytest
 from htmlscan import body_rows, scan
 from report_docs import build_host256, host_data, tree
 
-from fastpath.report.compare import compare_hosts
-from fastpath.report.hostdoc import HostDoc
-from fastpath.report.page import render_page
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.compare import compare_hosts
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.page import render_page
 
 TREES = ("mlx5", "ice", "virtio_net", "broken")
 

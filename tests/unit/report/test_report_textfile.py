@@ -4,8 +4,8 @@ import pytest
 from promtext import parse, series
 from report_docs import driver_trees, host_data, tree
 
-from fastpath.report.hostdoc import HostDoc
-from fastpath.report.textfile import render_textfile
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.textfile import render_textfile
 
 QUEUE_INFO = "fastpath_nic_queue_info"
 CPU_LABELS = {"cpu", "package", "core", "node", "online", "isolated", "nohz_full"}

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Controller side of fastpath.host.report_render: render a gathered run on the controller.
+
+The report role writes one hosts/<host>.json per host into a run directory; this action turns them
+into hosts/<host>.prom (node_exporter textfiles) and index.html with the renderer in plugin_utils.
+Nothing runs on the managed host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.build import build_run
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.errors import ReportError
+
+ARGUMENT_SPEC = {
+    "run_dir": {"type": "path", "required": True},
+    "compare_to": {"type": "str", "default": ""},
+    "missing": {"type": "list", "elements": "str", "default": []},
+}
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(ARGUMENT_SPEC)
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp  # tmp no longer has any effect
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        if self._task.check_mode:
+            result.update(changed=False, skipped=True, msg="check mode renders nothing")
+            return result
+        try:
+            built = build_run(args["run_dir"], args["compare_to"] or None, args["missing"])
+        except ReportError as e:
+            result.update(failed=True, msg=f"fastpath report: {e}")
+            return result
+        except OSError as e:
+            result.update(failed=True, msg=f"fastpath report: cannot write into {args['run_dir']}: "
+                                           f"{e.strerror or e} ({e.filename})")
+            return result
+        # Every render writes the run's files anew: a change on the controller, each time.
+        result.update(changed=True, **asdict(built))
+        return result
