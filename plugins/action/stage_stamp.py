@@ -71,7 +71,8 @@ class ActionModule(ActionBase):
             args["digest"] = self._inputs_digest(args, task_vars, set(outputs))
         elif state == "record":
             # Values as the stage left them, for the later stages of a run that skips it.
-            args["outputs"] = {name: self._value(task_vars, name) for name in outputs if name in task_vars}
+            args["output_values"] = {
+                name: self._value(task_vars, name) for name in outputs if name in task_vars}
         for name in ("sources", "var_prefixes", "values"):
             args.pop(name, None)
         result.update(self._execute_module(module_name="fastpath.host.stage_stamp", module_args=args,

@@ -88,6 +88,12 @@ options:
     type: list
     elements: str
     default: []
+  output_values:
+    description:
+      - The values of the facts named in C(outputs), as the stage left them. Filled in by the action
+        plugin on C(record).
+    type: dict
+    default: {}
   sources:
     description:
       - Files and directories, relative to the collection root, whose content is part of the inputs
@@ -227,7 +233,14 @@ def main():
             "commands": {"type": "list", "elements": "list", "default": []},
             "netdevs": {"type": "list", "elements": "str", "default": []},
             "sysctl_files": {"type": "list", "elements": "str", "default": []},
-            "outputs": {"type": "dict", "default": {}},
+            "outputs": {"type": "list", "elements": "str", "default": []},
+            "output_values": {"type": "dict", "default": {}},
+            # Options the action plugin of the same name takes before it calls this module (documented
+            # above for the user, who calls the action): the module never receives them.
+            "checked": {"type": "dict"},
+            "sources": {"type": "list", "elements": "str", "default": []},
+            "var_prefixes": {"type": "list", "elements": "str", "default": []},
+            "values": {"type": "dict", "default": {}},
             "forget": {"type": "bool", "default": True},
             "check_mode_runs_stage": {"type": "bool", "default": True},
             "skip_converged": {"type": "bool", "default": True},
@@ -254,7 +267,7 @@ def main():
     current = stage_state.fingerprint(params["paths"], params["commands"],
                                       stage_state.choose_netdevs(params["netdevs"]), params["sysctl_files"])
     if params["state"] == "record":
-        written = stage_state.record(stage, digest, current, params["outputs"], stamp_dir,
+        written = stage_state.record(stage, digest, current, params["output_values"], stamp_dir,
                                      write=not module.check_mode)
         module.exit_json(changed=False, written=written, digest=digest, items=len(current),
                          reason=f"{stage} recorded as converged ({len(current)} items)")

@@ -134,7 +134,7 @@ def test_ansible_reaches_every_host_over_ssh_through_the_inventory(lab_tools):
     hostname = subprocess.run([ansible, "-i", "inventories/lab", "load_clients",
                                "-m", "ansible.builtin.command", "-a", "hostname"],
                               capture_output=True, text=True, env=env, cwd=lab_tools.repo, timeout=120,
-                          check=False)
+                              check=False)
     assert hostname.returncode == 0, hostname.stdout + hostname.stderr
     assert "cli1 | CHANGED" in hostname.stdout and "srv1" not in hostname.stdout
 
