@@ -10,10 +10,6 @@ APT_PACKAGES=(
   ethtool iproute2 procps iputils-ping debootstrap systemd-container openssh-client
   python3-venv iperf3 chromium jq git
 )
-# ansible.posix and community.general come from this release of the `ansible` wheel on PyPI,
-# because Ansible Galaxy is out of reach; 12.x is the release built for ansible-core 2.19.
-ANSIBLE_BUNDLE_VERSION=12.3.0
-COLLECTIONS=(ansible/posix community/general)
 
 step() { printf '==> %s\n' "$*"; }
 
@@ -58,33 +54,6 @@ if [ "$(readlink "$dest/fastpath/host" 2>/dev/null)" != "../../.." ]; then
   ln -s ../../.. "$dest/fastpath/host"
 else
   step "Collection link $dest/fastpath/host present"
-fi
-need=0
-for c in "${COLLECTIONS[@]}"; do [ -f "$dest/$c/MANIFEST.json" ] || need=1; done
-if [ $need -eq 1 ]; then
-  step "Unpacking ${COLLECTIONS[*]} from ansible==$ANSIBLE_BUNDLE_VERSION (PyPI)"
-  mkdir -p .deps
-  wheel=$(ls .deps/ansible-"$ANSIBLE_BUNDLE_VERSION"-*.whl 2>/dev/null | head -1 || true)
-  if [ -z "$wheel" ]; then
-    .venv/bin/pip download -q --no-deps -d .deps "ansible==$ANSIBLE_BUNDLE_VERSION"
-    wheel=$(ls .deps/ansible-"$ANSIBLE_BUNDLE_VERSION"-*.whl | head -1)
-  fi
-  tmp=$(mktemp -d)
-  # Extract only the collections we use, not the whole 470 MB bundle.
-  .venv/bin/python - "$wheel" "$tmp" "${COLLECTIONS[@]}" <<'PY'
-import sys, zipfile
-wheel, out, *colls = sys.argv[1:]
-prefixes = tuple(f"ansible_collections/{c}/" for c in colls)
-with zipfile.ZipFile(wheel) as z:
-    z.extractall(out, [n for n in z.namelist() if n.startswith(prefixes)])
-PY
-  for c in "${COLLECTIONS[@]}"; do
-    rm -rf "${dest:?}/$c"; mkdir -p "$(dirname "$dest/$c")"
-    cp -a "$tmp/ansible_collections/$c" "$dest/$c"
-  done
-  rm -rf "$tmp"
-else
-  step "Collections ${COLLECTIONS[*]} present"
 fi
 # ansible-test bootstraps pip into each sanity venv with a script it downloads from a host these
 # machines cannot reach; scripts/get_pip_standin.py does that job with ensurepip. It is saved where
