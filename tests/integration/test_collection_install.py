@@ -77,6 +77,9 @@ def project(tmp_path_factory, tarball, lab2) -> tuple[Path, dict]:
     }}
     (root / "inventory.yml").write_text(yaml.safe_dump(inventory))
     (root / "group_vars").mkdir()
+    # What this test proves is that the installed collection runs, not the gates (test_smoke does):
+    # on the lab's 2 shared cores, busy with other work, p99 has been seen from 4 ms to 130 ms.
+    (root / "group_vars" / "dataplane_servers.yml").write_text("smoke_test_max_p99_us: 1000000\n")
     # The load generator uses plain sockets: the clients need neither XDP nor io_uring.
     (root / "group_vars" / "load_clients.yml").write_text(
         "preflight_require_xdp: false\npreflight_require_io_uring: false\n")
