@@ -13,6 +13,8 @@
  *   fp_drops     PERCPU_ARRAY[FP_DROP__MAX] of __u64, enum fp_drop_reason (fastpath_wire.h)
  *   fp_cpumap    CPUMAP, one entry per worker CPU (steering mode cpumap)
  *   fp_ratelimit LRU_HASH struct fp_xdp_src -> struct fp_xdp_bucket (per-source token bucket)
+ *   link         the bpf_link holding the attachment, only when it must outlive its process
+ *                (fastpath-xdp attach); a server keeps its link in an fd, released when it ends
  * Interface names are per network namespace but bpffs is not: two namespaces attaching to
  * interfaces with the same name need different pin roots.
  */
@@ -129,9 +131,16 @@ int fp_xdp_opts_validate(const struct fp_xdp_opts *opts);
 
 /*
  * Load, configure, attach (native, falling back to generic unless force_generic) and pin.
- * Refuses (-EBUSY) when any XDP program is already attached to the interface.
+ * The attachment is a bpf_link held by this process: the kernel detaches the program when the
+ * process ends, however it ends (SIGKILL included), unless fp_xdp_keep_attached pinned the link.
+ * Refuses (-EBUSY or -EEXIST) when another XDP program is attached to the interface. fastpath's own
+ * program left attached by netlink (earlier versions did, and it outlived a crashed server) is
+ * recognised by the pinned program's id and replaced.
  */
 int fp_xdp_attach(const struct fp_xdp_opts *opts, struct fp_xdp **out);
+
+/* Keep the attachment after this process exits: pin its link as <pin_dir>/link (fastpath-xdp attach). */
+int fp_xdp_keep_attached(struct fp_xdp *x);
 
 /* Open what an earlier fp_xdp_attach (maybe in another process) left attached and pinned. */
 int fp_xdp_open(const char *ifname, const char *pin_root, struct fp_xdp **out);
@@ -154,10 +163,11 @@ void fp_xdp_stats_json(FILE *f, const struct fp_xdp *x, const struct fp_xdp_stat
 const char *fp_xdp_counter_name(enum fp_xdp_counter c);
 const char *fp_xdp_drop_name(enum fp_drop_reason r);
 
-/* Detach our program (only if it is still the one attached), unpin, free. NULL is a no-op. */
+/* Detach our program (its link, or by netlink only if it is still the one attached), unpin, free.
+ * NULL is a no-op. */
 int fp_xdp_detach(struct fp_xdp *x);
 
-/* Free the handle and leave the program attached and pinned (the CLI's `attach`). */
+/* Free the handle. The program stays attached only if its link is pinned (fp_xdp_keep_attached). */
 void fp_xdp_close(struct fp_xdp *x);
 
 /*

@@ -9,8 +9,9 @@ def test_attach_reports_native_mode_pins_maps_and_detach_removes_them(netns_pair
     srv = netns_pair.server
     out = json.loads(srv.xdp("attach", srv.iface, "--ping").stdout)
     assert out == {"ifname": srv.iface, "mode": "native", "pin_dir": str(PIN_ROOT / srv.iface)}
+    # "link" keeps the program attached after the CLI exits (a server holds its link in an fd instead).
     assert sorted(p.name for p in (PIN_ROOT / srv.iface).iterdir()) == [
-        "fp_config", "fp_counters", "fp_cpumap", "fp_drops", "fp_ratelimit", "prog"]
+        "fp_config", "fp_counters", "fp_cpumap", "fp_drops", "fp_ratelimit", "link", "prog"]
     assert "xdp" in srv.run(["ip", "link", "show", srv.iface]).stdout
 
     srv.xdp("detach", srv.iface)

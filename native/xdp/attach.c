@@ -1,5 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Load, configure, attach and pin the fastpath XDP program; detach and free it again. */
+/*
+ * Load, configure, attach and pin the fastpath XDP program; detach and free it again.
+ *
+ * The program is attached through a bpf_link, not a netlink request: the kernel detaches it when
+ * the last fd of the link closes, so a server that dies (even by SIGKILL) takes its program with it
+ * and the next start finds the interface free. Only `fastpath-xdp attach` keeps an attachment past
+ * its process, by pinning the link (fp_xdp_keep_attached).
+ */
 #include <errno.h>
 #include <linux/if_link.h>
 #include <stdlib.h>
@@ -28,6 +35,7 @@ static struct fp_xdp *handle_new(const char *ifname)
 		return NULL;
 	snprintf(x->ifname, sizeof(x->ifname), "%s", ifname);
 	x->prog_fd = x->config_fd = x->counters_fd = x->drops_fd = x->cpumap_fd = x->ratelimit_fd = -1;
+	x->link_fd = -1;
 	return x;
 }
 
@@ -72,29 +80,47 @@ static int load(struct fp_xdp *x)
 	return 0;
 }
 
-/* Native first: it runs in the driver before any skb exists. Generic works on every interface. */
-static int attach_prog(struct fp_xdp *x, bool force_generic)
+static int link_attach(struct fp_xdp *x, __u32 mode)
 {
-	__u32 base = XDP_FLAGS_UPDATE_IF_NOEXIST;
+	LIBBPF_OPTS(bpf_link_create_opts, lopts, .flags = mode);
+	int fd = bpf_link_create(x->prog_fd, x->ifindex, BPF_XDP, &lopts);
+
+	if (fd < 0)
+		return fd;
+	x->link_fd = fd;
+	x->attach_flags = mode;
+	return 0;
+}
+
+/* Native first: it runs in the driver before any skb exists. Generic works on every interface. */
+static int try_modes(struct fp_xdp *x, bool force_generic)
+{
 	int err = -EOPNOTSUPP;
 
 	if (!force_generic) {
-		err = bpf_xdp_attach(x->ifindex, x->prog_fd, base | XDP_FLAGS_DRV_MODE, NULL);
-		if (!err) {
-			x->attach_flags = XDP_FLAGS_DRV_MODE;
-			return 0;
-		}
+		err = link_attach(x, XDP_FLAGS_DRV_MODE);
 		/* Busy or forbidden will not get better in generic mode. */
-		if (err == -EBUSY || err == -EEXIST || err == -EPERM)
-			goto fail;
+		if (!err || err == -EBUSY || err == -EEXIST || err == -EPERM)
+			return err;
 	}
-	err = bpf_xdp_attach(x->ifindex, x->prog_fd, base | XDP_FLAGS_SKB_MODE, NULL);
-	if (!err) {
-		x->attach_flags = XDP_FLAGS_SKB_MODE;
-		return 0;
+	return link_attach(x, XDP_FLAGS_SKB_MODE);
+}
+
+static int attach_prog(struct fp_xdp *x, bool force_generic)
+{
+	int err = try_modes(x, force_generic);
+
+	if (err == -EBUSY || err == -EEXIST) {
+		/* A program is there already: fastpath's own stale one is replaced, anything else refused. */
+		err = fp_xdp_take_over_stale(x, -err);
+		if (err)
+			return err; /* it said why */
+		err = try_modes(x, force_generic);
 	}
-fail:
-	return fp_xdp_fail(-err, "attaching XDP to %s: %s; %s", x->ifname, strerror(-err), fp_xdp_hint(-err));
+	if (err)
+		return fp_xdp_fail(-err, "attaching XDP to %s: %s; %s", x->ifname, strerror(-err),
+				   fp_xdp_hint(-err));
+	return 0;
 }
 
 int fp_xdp_attach(const struct fp_xdp_opts *o, struct fp_xdp **out)
@@ -160,6 +186,8 @@ void fp_xdp_close(struct fp_xdp *x)
 {
 	if (!x)
 		return;
+	if (x->link_fd >= 0)
+		close(x->link_fd); /* detaches, unless the link is pinned */
 	if (x->skel) {
 		fastpath_xdp__destroy(x->skel); /* closes the fds it owns */
 	} else {
@@ -173,24 +201,33 @@ void fp_xdp_close(struct fp_xdp *x)
 	free(x);
 }
 
+/* Netlink attachments (an earlier version's): REPLACE + old_prog_fd detaches only if ours is there. */
+static int detach_netlink(struct fp_xdp *x)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts, .old_prog_fd = x->prog_fd);
+
+	return bpf_xdp_detach(x->ifindex, x->attach_flags | XDP_FLAGS_REPLACE, &aopts);
+}
+
 int fp_xdp_detach(struct fp_xdp *x)
 {
 	int err = 0;
 
 	if (!x)
 		return 0;
-	if (x->attach_flags) {
-		/* REPLACE + old_prog_fd: detach only if our program is still the one attached. */
-		LIBBPF_OPTS(bpf_xdp_attach_opts, aopts, .old_prog_fd = x->prog_fd);
-
-		err = bpf_xdp_detach(x->ifindex, x->attach_flags | XDP_FLAGS_REPLACE, &aopts);
-		if (err == -ENODEV)
-			err = 0; /* the interface is gone and took the program with it */
-		if (err)
-			fp_xdp_fail(-err, "detaching XDP from %s: %s; %s", x->ifname, strerror(-err),
-				    err == -EEXIST ? "another program replaced ours; left it alone"
-						   : fp_xdp_hint(-err));
+	if (x->link_fd >= 0) {
+		/* Detaches even while a pin or another process still holds the link. */
+		err = bpf_link_detach(x->link_fd);
+		if (err == -EOPNOTSUPP || err == -EINVAL)
+			err = 0; /* no LINK_DETACH for XDP here: closing the last fd (below) detaches */
+	} else if (x->attach_flags) {
+		err = detach_netlink(x);
 	}
+	if (err == -ENODEV)
+		err = 0; /* the interface is gone and took the program with it */
+	if (err)
+		fp_xdp_fail(-err, "detaching XDP from %s: %s; %s", x->ifname, strerror(-err),
+			    err == -EEXIST ? "another program replaced ours; left it alone" : fp_xdp_hint(-err));
 	fp_xdp_unpin_all(x->pin_dir);
 	fp_xdp_close(x);
 	return err;

@@ -14,6 +14,7 @@ struct fp_xdp {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 	__u32 attach_flags;       /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE: what really attached */
+	int link_fd;              /* the bpf_link holding the attachment, or -1 (attached by netlink) */
 	char pin_dir[PATH_MAX];
 	struct fastpath_xdp *skel; /* set when this process loaded the program; owns the fds below */
 	int prog_fd, config_fd, counters_fd, drops_fd, cpumap_fd, ratelimit_fd;
@@ -35,9 +36,21 @@ int fp_xdp_pin_path(const char *pin_root, const char *ifname, char *buf, size_t 
 /* Make sure bpffs is mounted at the pin root's bpffs ancestor and the directory exists. */
 int fp_xdp_pin_prepare(const char *dir);
 
-/* Pin every map and the program into dir (replacing stale pins), or remove them all. */
+/* Pin every map and the program into dir (replacing stale pins), or remove them all (the link's too). */
 int fp_xdp_pin_all(struct fp_xdp *x);
 void fp_xdp_unpin_all(const char *dir);
+
+/* A pinned object's fd (-errno if absent), and the id of the program in a pinned "prog". */
+int fp_xdp_get_pinned(const char *dir, const char *name);
+int fp_xdp_pinned_prog_id(const char *dir, __u32 *id);
+int fp_xdp_pin_exists(const char *dir, const char *name);
+
+/*
+ * An attach refused because a program is there: if that program is fastpath's own, attached by
+ * netlink (an earlier version, whose owner is gone) and pinned in x->pin_dir, detach it and return
+ * 0 so the caller tries again; otherwise report why the attach is refused and return -err.
+ */
+int fp_xdp_take_over_stale(struct fp_xdp *x, int err);
 
 /* Write worker CPUs into the config map and the CPU map. */
 int fp_xdp_write_workers(struct fp_xdp *x, unsigned int nworkers, const int *cpus);
@@ -49,5 +62,6 @@ int fp_xdp_write_workers(struct fp_xdp *x, unsigned int nworkers, const int *cpu
 #define FP_PIN_DROPS "fp_drops"
 #define FP_PIN_CPUMAP "fp_cpumap"
 #define FP_PIN_RATELIMIT "fp_ratelimit"
+#define FP_PIN_LINK "link" /* only when the attachment must outlive its process (fastpath-xdp attach) */
 
 #endif

@@ -13,12 +13,9 @@
 
 static int get_pinned(const char *dir, const char *name, int *fd)
 {
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	*fd = bpf_obj_get(path);
+	*fd = fp_xdp_get_pinned(dir, name);
 	if (*fd < 0)
-		return fp_xdp_fail(errno, "opening %s: %s; %s", path, strerror(errno), fp_xdp_hint(errno));
+		return fp_xdp_fail(-*fd, "opening %s/%s: %s; %s", dir, name, strerror(-*fd), fp_xdp_hint(-*fd));
 	return 0;
 }
 
@@ -59,6 +56,7 @@ int fp_xdp_open(const char *ifname, const char *pin_root, struct fp_xdp **out)
 		return fp_xdp_fail(ENOMEM, "out of memory");
 	snprintf(x->ifname, sizeof(x->ifname), "%s", ifname);
 	x->prog_fd = x->config_fd = x->counters_fd = x->drops_fd = x->cpumap_fd = x->ratelimit_fd = -1;
+	x->link_fd = -1;
 	x->cpumap_qsize = FP_XDP_CPUMAP_QSIZE;
 	err = fp_xdp_ifindex(ifname, &x->ifindex);
 	if (!err)
@@ -77,6 +75,12 @@ int fp_xdp_open(const char *ifname, const char *pin_root, struct fp_xdp **out)
 		err = get_pinned(x->pin_dir, FP_PIN_RATELIMIT, &x->ratelimit_fd);
 	if (!err)
 		err = find_attach_mode(x);
+	/* Pinned only by `fastpath-xdp attach`; a server holds its link in its own fd. Optional. */
+	if (!err && x->attach_flags) {
+		x->link_fd = fp_xdp_get_pinned(x->pin_dir, FP_PIN_LINK);
+		if (x->link_fd < 0)
+			x->link_fd = -1;
+	}
 	if (err) {
 		fp_xdp_close(x);
 		return err;

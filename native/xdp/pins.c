@@ -94,6 +94,14 @@ static int pin_one(const char *dir, const char *name, int fd)
 	return 0;
 }
 
+static void unpin_one(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+}
+
 int fp_xdp_pin_all(struct fp_xdp *x)
 {
 	const int fds[] = { x->prog_fd, x->config_fd, x->counters_fd, x->drops_fd, x->cpumap_fd,
@@ -103,6 +111,9 @@ int fp_xdp_pin_all(struct fp_xdp *x)
 	for (size_t i = 0; !err && i < sizeof(pin_names) / sizeof(pin_names[0]); i++)
 		if (fds[i] >= 0)
 			err = pin_one(x->pin_dir, pin_names[i], fds[i]);
+	/* A link pinned by an earlier attach no longer holds anything (the attach above succeeded). */
+	if (!err)
+		unpin_one(x->pin_dir, FP_PIN_LINK);
 	return err;
 }
 
@@ -111,10 +122,9 @@ void fp_xdp_unpin_all(const char *dir)
 	char path[PATH_MAX];
 	char *slash;
 
-	for (size_t i = 0; i < sizeof(pin_names) / sizeof(pin_names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
-		unlink(path);
-	}
+	for (size_t i = 0; i < sizeof(pin_names) / sizeof(pin_names[0]); i++)
+		unpin_one(dir, pin_names[i]);
+	unpin_one(dir, FP_PIN_LINK);
 	rmdir(dir);
 	/* Remove the shared root too when we were its last user; harmless (ENOTEMPTY) otherwise. */
 	snprintf(path, sizeof(path), "%s", dir);
@@ -123,4 +133,47 @@ void fp_xdp_unpin_all(const char *dir)
 		*slash = '\0';
 		rmdir(path);
 	}
+}
+
+int fp_xdp_get_pinned(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+int fp_xdp_pinned_prog_id(const char *dir, __u32 *id)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = fp_xdp_get_pinned(dir, FP_PIN_PROG);
+	int err;
+
+	*id = 0;
+	if (fd < 0)
+		return fd;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err)
+		return err;
+	*id = info.id;
+	return 0;
+}
+
+int fp_xdp_pin_exists(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+int fp_xdp_keep_attached(struct fp_xdp *x)
+{
+	if (x->link_fd < 0)
+		return 0; /* attached by netlink (an earlier version): it stays anyway */
+	return pin_one(x->pin_dir, FP_PIN_LINK, x->link_fd);
 }

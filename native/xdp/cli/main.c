@@ -156,9 +156,14 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "attach")) {
 		err = fp_xdp_attach(&o, &x);
 		if (!err)
+			err = fp_xdp_keep_attached(x);
+		if (!err)
 			printf("{\"ifname\":\"%s\",\"mode\":\"%s\",\"pin_dir\":\"%s\"}\n", fp_xdp_ifname(x),
 			       fp_xdp_mode(x), fp_xdp_pin_dir(x));
-		fp_xdp_close(x); /* leave it attached and pinned */
+		if (err && x)
+			fp_xdp_detach(x); /* the link could not be pinned: leave nothing behind */
+		else
+			fp_xdp_close(x); /* the pinned link keeps it attached */
 	} else if (!strcmp(cmd, "stats")) {
 		err = fp_xdp_open(ifname, o.pin_root, &x);
 		if (!err)
