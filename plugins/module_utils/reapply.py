@@ -24,14 +24,12 @@ import sys
 
 from ansible_collections.fastpath.host.plugins.module_utils.cpulist import CpuSetError, parse_cpulist
 from ansible_collections.fastpath.host.plugins.module_utils.hostfs import HostFS
-from ansible_collections.fastpath.host.plugins.module_utils.interrupts import parse_interrupts
-from ansible_collections.fastpath.host.plugins.module_utils.irq_queue_map import map_nic_irqs
+from ansible_collections.fastpath.host.plugins.module_utils.irq_identity import identities, read_nic_irqs
 from ansible_collections.fastpath.host.plugins.module_utils.irq_state import read_managed
 from ansible_collections.fastpath.host.plugins.module_utils.link_watch import (
     link_up_edges,
     open_link_socket,
 )
-from ansible_collections.fastpath.host.plugins.module_utils.netdev import read_device
 from ansible_collections.fastpath.host.plugins.module_utils.partition import _irq_affinity
 from ansible_collections.fastpath.host.plugins.module_utils.settings import (
     Setting,
@@ -83,17 +81,15 @@ def load_plan(ifname: str, root: str = "/") -> dict:
 
 
 def current_irqs(ifname: str, root: str = "/") -> tuple[list[dict], list[str]]:
-    """Today's IRQs of the NIC as the planner takes them: [{irq, queue, kind, managed}]."""
+    """Today's IRQs of the NIC as the planner takes them: [{irq, name, queue, kind, managed}]."""
     fs = HostFS(root)
-    irqs, warnings = parse_interrupts(fs.read("proc/interrupts") or "")
-    numbered = {n: r for n, r in irqs.items() if isinstance(n, int)}
-    nic_irqs, map_warnings = map_nic_irqs(ifname, read_device(fs, ifname), numbered)
+    nic_irqs, warnings = read_nic_irqs(fs, ifname)
     # Without debugfs managed IRQs are unknown; that costs nothing here, since the kernel's EIO
     # on writing one is reported as a skip with the reason.
     debugfs = fs.exists("sys/kernel/debug/irq/irqs")
     for entry in nic_irqs:
         entry["managed"] = bool(read_managed(fs, entry["irq"])) if debugfs else False
-    return nic_irqs, warnings + map_warnings + fs.warnings
+    return nic_irqs, warnings + fs.warnings
 
 
 def build_settings(ifname: str, plan: dict, nic_irqs: list[dict], root: str = "/"):
@@ -103,12 +99,16 @@ def build_settings(ifname: str, plan: dict, nic_irqs: list[dict], root: str = "/
     pinning = _irq_affinity(
         {"irqs": nic_irqs}, plan["queue_cpus"], parse_cpulist(plan["housekeeping"]), {}
     )
+    # Recorded by queue: after the re-request the numbers are new, the queues are not.
+    named = identities(ifname, nic_irqs)
     settings: list[Setting] = [
         cpu_list(
             "irq_affinity", irq, os.path.join(root, "proc/irq", irq, "smp_affinity_list"), cpus,
             missing=f"IRQ {irq} went away while re-applying",
             refusals={errno.EIO:
                       "the kernel refuses to move this IRQ (EIO): managed, or no affinity control"},
+            record_key=named[int(irq)]["key"] if int(irq) in named else None,
+            identity=named.get(int(irq)),
         )
         for irq, cpus in sorted(pinning["irq_affinity"].items(), key=lambda kv: int(kv[0]))
     ]

@@ -41,6 +41,10 @@ class Setting:
     missing: str = "the file does not exist on this host"
     read_only: str = "the kernel offers this file read-only here"
     refusals: dict[int, str] = field(default_factory=dict)  # errno -> reason to skip, not fail
+    # The snapshot's key and identity when they differ from `key`: an IRQ is recorded by its
+    # interface and queue ("eth0:rx-3"), which survive a reboot, not by its number.
+    record_key: str | None = None
+    identity: dict | None = None
 
 
 def plain(kind: str, key: str, path: str, value, **kw) -> Setting:
@@ -103,7 +107,7 @@ def apply_settings(settings: list[Setting], *, root: str = "/", check_mode: bool
             if check_mode:
                 result.update(status="changed", after=s.show(s.text))
                 continue
-            snap.record(s.kind, s.key, before)
+            snap.record(s.kind, s.record_key or s.key, before, identity=s.identity)
             _write_and_verify(s, result)
     changed = [r for r in results if r["status"] == "changed"]
     return {

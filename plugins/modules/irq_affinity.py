@@ -11,6 +11,9 @@ description:
   - Writes C(/proc/irq/N/smp_affinity_list) for each IRQ whose affinity differs from the one asked for.
   - Before the first change to an IRQ it records the prior affinity in C(/var/lib/fastpath/snapshot.json),
     so C(playbooks/restore.yml) can put it back; a later run never overwrites that record.
+  - With C(interface), each IRQ of that NIC is recorded by the queue it serves (C(eth0:rx-3)), or by
+    its name when it serves none, so a restore after a reboot or a channel change, which renumber
+    IRQs, puts the affinity back on the same queue's IRQ.
   - IRQs the kernel refuses to move (managed IRQs, irqchips without affinity control answer EIO) and
     IRQs that do not exist are reported under C(not_applied) with the reason, not as failures.
   - Each changed IRQ is read back; C(effective) shows where the kernel actually delivers it.
@@ -21,6 +24,9 @@ options:
     description: IRQ number to cpulist (C("2"), C("1-3,8")), as the partition plan's C(irq_affinity) gives.
     type: dict
     required: true
+  interface:
+    description: The NIC whose IRQs these are; their records are then keyed by queue, not by number.
+    type: str
   managed:
     description: IRQs known to be managed (from C(fastpath.host.nic_info)); skipped without trying.
     type: list
@@ -45,6 +51,7 @@ EXAMPLES = r"""
 - name: Pin eth0's queue IRQs to the IRQ CPUs of the plan.
   fastpath.host.irq_affinity:
     irqs: "{{ plan.irq_affinity }}"
+    interface: eth0
     managed: "{{ eth0.irqs | selectattr('managed') | map(attribute='irq') | list }}"
 
 - name: Pin IRQ 38 to CPU 1.
@@ -76,7 +83,9 @@ import os
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 from ansible_collections.fastpath.host.plugins.module_utils.cpulist import CpuSetError, parse_cpulist  # noqa: E402
-from ansible_collections.fastpath.host.plugins.module_utils.restore import path_of
+from ansible_collections.fastpath.host.plugins.module_utils.hostfs import HostFS  # noqa: E402
+from ansible_collections.fastpath.host.plugins.module_utils.irq_identity import identities, read_nic_irqs  # noqa: E402
+from ansible_collections.fastpath.host.plugins.module_utils.restore_context import path_of
 from ansible_collections.fastpath.host.plugins.module_utils.settings import (  # noqa: E402
     apply_settings,
     cpu_list,
@@ -90,8 +99,9 @@ REFUSED = {
 }
 
 
-def build(irqs: dict, managed: list[int], root: str):
+def build(irqs: dict, managed: list[int], root: str, interface: str | None = None):
     settings, skipped = [], []
+    named = identities(interface, read_nic_irqs(HostFS(root), interface)[0]) if interface else {}
     for irq, cpus in sorted(irqs.items(), key=lambda kv: int(kv[0])):
         if int(irq) in managed:
             skipped.append(
@@ -107,6 +117,8 @@ def build(irqs: dict, managed: list[int], root: str):
                 str(cpus),
                 missing=f"IRQ {irq} does not exist (freed, or re-requested under a new number)",
                 refusals=REFUSED,
+                record_key=named[int(irq)]["key"] if int(irq) in named else None,
+                identity=named.get(int(irq)),
             )
         )
     return settings, skipped
@@ -116,6 +128,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "irqs": {"type": "dict", "required": True},
+            "interface": {"type": "str"},
             "managed": {"type": "list", "elements": "int", "default": []},
             "root": {"type": "path", "default": "/"},
         },
@@ -130,7 +143,8 @@ def main() -> None:
                 module.fail_json(msg=f"irqs: IRQ {irq} has an empty CPU list; an IRQ needs at least one CPU")
         except CpuSetError as e:
             module.fail_json(msg=f"irqs: IRQ {irq}: {e}")
-    settings, skipped = build(irqs, module.params["managed"], module.params["root"])
+    p = module.params
+    settings, skipped = build(irqs, p["managed"], p["root"], p["interface"])
     try:
         out = apply_settings(settings, root=module.params["root"], check_mode=module.check_mode)
     except SnapshotError as e:

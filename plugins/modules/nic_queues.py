@@ -91,7 +91,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 from ansible_collections.fastpath.host.plugins.module_utils.cpulist import CpuSetError, parse_cpulist  # noqa: E402
-from ansible_collections.fastpath.host.plugins.module_utils.restore import path_of
+from ansible_collections.fastpath.host.plugins.module_utils.restore_context import path_of
 from ansible_collections.fastpath.host.plugins.module_utils.settings import apply_settings, cpu_mask, plain  # noqa: E402
 from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError  # noqa: E402
 

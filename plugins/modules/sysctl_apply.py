@@ -75,7 +75,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
-from ansible_collections.fastpath.host.plugins.module_utils.restore import path_of
+from ansible_collections.fastpath.host.plugins.module_utils.restore_context import path_of
+from ansible_collections.fastpath.host.plugins.module_utils.restore_files import file_state
 from ansible_collections.fastpath.host.plugins.module_utils.settings import apply_settings, plain  # noqa: E402
 from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError, open_snapshot  # noqa: E402
 
@@ -160,7 +161,7 @@ def persist(module, host_path: str, content: str, root: str) -> tuple[bool, dict
         return False, diff
     if not module.check_mode:
         with open_snapshot(root) as snap:
-            snap.record("file", host_path, {"exists": before is not None, "content": before})
+            snap.record("file", host_path, file_state(path))
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = path + ".fastpath-tmp"
         with open(tmp, "w") as f:

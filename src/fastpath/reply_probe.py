@@ -16,6 +16,7 @@ It measures, it does not load: a separate load generator (fastpath-loadgen) prov
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import select
 import socket
@@ -77,10 +78,9 @@ def probe(dst: str, port: int, rate: float, duration: float) -> dict:
         if now >= due:
             seq = len(send_times)
             send_times.append(now)
-            try:
+            # Refused (an earlier ICMP) while the server restarts: counted as lost.
+            with contextlib.suppress(OSError):
                 sock.send(wire.packet(wire.Type.INPUT, SESSION_ID, seq, b"", time.monotonic_ns()))
-            except OSError:  # refused (an earlier ICMP) while the server restarts: counted as lost
-                pass
         drain(start + len(send_times) * interval - time.monotonic())
     end = time.monotonic()
     linger = end + LINGER_S
@@ -92,7 +92,8 @@ def probe(dst: str, port: int, rate: float, duration: float) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fastpath.reply_probe", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m fastpath.reply_probe",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--dst", required=True)
     parser.add_argument("--port", type=int, default=wire.DEFAULT_PORT)
     parser.add_argument("--rate", type=float, default=1000.0, help="packets/s (default 1000)")

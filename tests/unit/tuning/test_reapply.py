@@ -112,7 +112,11 @@ def test_check_mode_reports_and_writes_nothing(host, capsys):
 def test_prior_values_go_to_the_snapshot_for_restore(host, capsys):
     run(host, "eth1", capsys=capsys)
     snap = json.loads((host / "var/lib/fastpath/snapshot.json").read_text())["entries"]
-    assert snap["irq_affinity:27"]["value"] == "0-7"
+    # Keyed by queue, not by IRQ number: a re-request or a reboot gives the queue another number.
+    irq = snap["irq_affinity:eth1:txrx-0"]
+    assert irq["value"] == "0-7"
+    assert irq["identity"] == {"key": "eth1:txrx-0", "interface": "eth1", "queue": 0, "kind": "txrx",
+                               "name": "eth1-TxRx-0", "irq": 27}
     assert snap["sysfs:eth1/rx-0/rps_flow_cnt"]["value"] == "0"
 
 
