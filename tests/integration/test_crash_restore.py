@@ -253,6 +253,19 @@ def test_a_server_killed_again_during_its_start_up_is_back_within_the_bound(depl
 # ------------------------------------------------------------------ uninstall
 
 
+@pytest.mark.parametrize(("playbook_name", "extra", "message"), [
+    ("uninstall", "restore_packages=maybe", "restore_packages"),
+    ("restore", "restore_packages=true", "restore_packages=true needs restore_dataplane=true"),
+])
+def test_bad_inputs_stop_the_run_before_any_host_changes(lab_tools, deployed, playbook_name, extra, message):
+    before = host_state.read(deployed["srv1"].address)
+    run = playbook(lab_tools, playbook_name, "-e", extra)
+    assert run.returncode != 0
+    assert message in run.stdout
+    assert restore_results(run) == {}  # the restore itself never ran
+    assert_same(before, host_state.read(deployed["srv1"].address), f"srv1 after {playbook_name} -e {extra}")
+
+
 @pytest.fixture(scope="module")
 def uninstall_check(lab_tools, deployed):
     before = {name: host_state.read(h.address) for name, h in deployed.items()}

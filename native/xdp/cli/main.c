@@ -7,7 +7,8 @@
  *   fastpath-xdp detach IFACE [--pin-root DIR]
  *   fastpath-xdp pass IFACE [--generic]      attach an XDP_PASS program (for a veth peer)
  *   fastpath-xdp detach-any IFACE            detach whatever XDP program is attached
- * Exit codes: enum fp_xdp_exit in fastpath_xdp.h.
+ * attach pins the program's bpf_link (<pin dir>/link), so the program stays attached after this
+ * command exits; detach removes it. Exit codes: enum fp_xdp_exit in fastpath_xdp.h.
  */
 #include <errno.h>
 #include <getopt.h>
