@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.fastpath.host.plugins.module_utils.restore_context import Context
+from ansible_collections.fastpath.host.plugins.module_utils.restore_context import Context, host_step
 
 BOOT_FILES = ("/etc/default/grub.d/", "/etc/default/grub")
 # The arguments cpu_partition's drop-in sets; one of them on today's command line means the running
@@ -18,13 +18,11 @@ GRUB_COMMANDS = ("usr/sbin/update-grub", "sbin/update-grub")
 def regenerate(entries: list[dict], results: list[dict], ctx: Context) -> list[dict]:
     """Run update-grub when the restore touched a boot drop-in. Run again on a rerun too (it is
     harmless): a restore killed after the drop-in went and before this step would leave it undone."""
-    boot = [e for e in entries if e["kind"] == "file" and e["key"].startswith(BOOT_FILES)]
-    if not boot:
+    step = host_step(entries, results, BOOT_FILES, "update-grub", "boot loader configuration", "regenerated")
+    if step is None:
         return []
-    keys = {e["key"] for e in boot}
-    changed = any(r["status"] == "changed" for r in results if r["kind"] == "file" and r["key"] in keys)
-    result = {"kind": "step", "key": "update-grub", "label": "boot loader configuration",
-              "status": "changed" if changed else "ok", "after": "regenerated"}
+    keys, result = step
+    changed = result["status"] == "changed"
     command = next((c for c in GRUB_COMMANDS if os.path.exists(ctx.host_path(c))), None)
     if command is None:
         result.update(status="skipped", reason="update-grub not found: regenerate the boot loader's "

@@ -47,6 +47,20 @@ class Context:
         return self._nic_irqs[ifname]
 
 
+def host_step(entries: list[dict], results: list[dict], prefixes: tuple[str, ...], key: str,
+              label: str, after: str) -> tuple[set[str], dict] | None:
+    """A host-wide step that follows the file entries under `prefixes` (unit files, boot drop-ins):
+    None when the restore has none, else their keys and the step's result, "changed" when one of
+    them changed in this run. The caller runs the step whenever there are such entries (a rerun
+    after a kill must redo it) and updates the result if it fails or is skipped."""
+    keys = {e["key"] for e in entries if e["kind"] == "file" and e["key"].startswith(prefixes)}
+    if not keys:
+        return None
+    changed = any(r["status"] == "changed" for r in results if r["kind"] == "file" and r["key"] in keys)
+    return keys, {"kind": "step", "key": key, "label": label, "status": "changed" if changed else "ok",
+                  "after": after}
+
+
 def path_of(kind: str, key: str, root: str = "/") -> str:
     """Where a snapshot key lives. sysfs keys are IF/rx-N/file, IF/tx-N/file or IF/file."""
     if kind == "sysctl":

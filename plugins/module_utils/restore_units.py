@@ -10,7 +10,7 @@ is reset, so it does not linger in `systemctl --failed` after its file went. Std
 
 from __future__ import annotations
 
-from ansible_collections.fastpath.host.plugins.module_utils.restore_context import Context
+from ansible_collections.fastpath.host.plugins.module_utils.restore_context import Context, host_step
 
 UNIT_DIRS = ("/etc/systemd/", "/lib/systemd/", "/usr/lib/systemd/")
 
@@ -71,13 +71,10 @@ def reload_systemd(entries: list[dict], results: list[dict], ctx: Context) -> li
     """Reload systemd when this restore touched unit files. Reloaded also when they were already as
     recorded: a restore killed between removing a unit's file and the reload left systemd with the
     old unit loaded, and the rerun is what puts that right."""
-    units = [e for e in entries if e["kind"] == "file" and e["key"].startswith(UNIT_DIRS)]
-    if not units:
+    step = host_step(entries, results, UNIT_DIRS, "daemon-reload", "systemd daemon-reload", "reloaded")
+    if step is None:
         return []
-    keys = {e["key"] for e in units}
-    changed = any(r["status"] == "changed" for r in results if r["kind"] == "file" and r["key"] in keys)
-    result = {"kind": "step", "key": "daemon-reload", "label": "systemd daemon-reload",
-              "status": "changed" if changed else "ok", "after": "reloaded"}
+    _keys, result = step
     if not ctx.check_mode:
         rc, _out, err = ctx.command(["systemctl", "daemon-reload"])
         if rc != 0:
