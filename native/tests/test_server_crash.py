@@ -172,7 +172,7 @@ def test_a_foreign_program_is_still_refused_beside_fastpaths_stale_pins(netns_pa
     try:
         proc = start_server(srv, tmp_path, listen_address=srv.ipv4, port=PORT, workers=worker_cpus(1),
                             xdp_interface=srv.iface, xdp_mode="pass")
-        _, stderr = proc.communicate(timeout=20)
+        _out, stderr = proc.communicate(timeout=20)
         assert proc.returncode == EXIT_XDP, stderr
         assert f"another XDP program is attached (id {foreign[0]}), not fastpath's" in stderr
         assert "detach it first" in stderr
@@ -203,7 +203,7 @@ def test_a_program_the_cli_attached_stays_and_the_server_leaves_it_alone(netns_p
     held = assert_attached_once_and_pinned(srv)
     proc = start_server(srv, tmp_path, listen_address=srv.ipv4, port=PORT, workers=worker_cpus(1),
                         xdp_interface=srv.iface, xdp_mode="pass")
-    _, stderr = proc.communicate(timeout=20)
+    _out, stderr = proc.communicate(timeout=20)
     assert proc.returncode == EXIT_XDP, stderr
     assert "kept there by the link pinned at" in stderr and f"fastpath-xdp detach {srv.iface}" in stderr
     assert attached_programs(srv) == [held]

@@ -46,7 +46,7 @@ def restore_account(entry: dict, result: dict, ctx: Context) -> None:
                                                "fastpath does not make it again")
         return
     elif kind == "user":
-        _, _, _, gid, gecos, home, shell = recorded["entry"].split(":")
+        gid, gecos, home, shell = recorded["entry"].split(":")[3:7]
         argv = ["usermod", "-g", gid, "-c", gecos, "-d", home, "-s", shell, name]
     else:
         result.update(status="skipped", reason=f"group {name} existed before fastpath; its members "
@@ -58,4 +58,3 @@ def restore_account(entry: dict, result: dict, ctx: Context) -> None:
             result.update(status="failed", reason=f"{' '.join(argv)}: {err.strip()}")
             return
     result["status"] = "changed"
-

@@ -19,7 +19,7 @@ def service_state(name: str, run) -> dict:
     """{present, enabled, active} of a systemd unit. Enabled means installed by `systemctl enable`
     (is-enabled says enabled or enabled-runtime): a static unit or a slice has no such state, and
     restoring never enables or disables it."""
-    rc_load, out, _ = run(["systemctl", "show", "-p", "LoadState", "--value", name])
+    rc_load, out, _err = run(["systemctl", "show", "-p", "LoadState", "--value", name])
     if rc_load != 0 or out.strip() in ("not-found", ""):
         return {"present": False, "enabled": False, "active": False}
     enabled = run(["systemctl", "is-enabled", name])[1].strip() in ("enabled", "enabled-runtime")

@@ -93,7 +93,7 @@ def probe(dst: str, port: int, rate: float, duration: float) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fastpath.reply_probe",
-                                     description=__doc__.split("\n")[0])
+                                     description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--dst", required=True)
     parser.add_argument("--port", type=int, default=wire.DEFAULT_PORT)
     parser.add_argument("--rate", type=float, default=1000.0, help="packets/s (default 1000)")

@@ -287,7 +287,7 @@ def test_uninstall_in_check_mode_changes_nothing(uninstall_check):
 
 
 def test_uninstall_does_what_check_mode_said(uninstall_check, uninstalled):
-    run, _, _ = uninstall_check
+    run = uninstall_check[0]
     assert uninstalled.returncode == 0, uninstalled.stdout[-3000:]
     said, done = changed_labels(run), changed_labels(uninstalled)
     assert said.keys() == done.keys() == {"srv1", "cli1"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import host_trees
 import pytest
 from fake_host import run_module
 
@@ -20,7 +21,6 @@ from ansible_collections.fastpath.host.plugins.modules import (
     irq_affinity,
 )
 
-TREES = Path(__file__).resolve().parents[2] / "fixtures/host_model/trees"
 # The operator's own pinning before fastpath: queue N on CPU N, the link IRQ on CPU 7.
 PRIOR = {27: "0", 28: "1", 29: "2", 30: "3", 31: "7"}
 
@@ -28,7 +28,7 @@ PRIOR = {27: "0", 28: "1", 29: "2", 30: "3", 31: "7"}
 @pytest.fixture
 def host(tmp_path) -> Path:
     root = tmp_path / "host"
-    shutil.copytree(TREES / "ixgbe", root, symlinks=True)
+    shutil.copytree(host_trees.tree("ixgbe"), root, symlinks=True)
     for irq, cpus in PRIOR.items():
         (root / f"proc/irq/{irq}/smp_affinity_list").write_text(cpus + "\n")
     return root
