@@ -9,10 +9,6 @@ bpffs root. `diff(before, after)` lists what differs, one readable line each.
 
 Left out, and why - each is something the host changes by itself or that is not the host's own:
 - transient units of the SSH sessions the test itself opens (session-N.scope, user@0.service, ...);
-- inactive units that have no unit file: systemd's memory of them, dropped when nothing refers to
-  them any more. On the lab that can take until the next boot: every lab host on the machine shares
-  one cgroup tree, so a unit whose cgroup path holds another host's process (another instance's
-  fastpath-server) is never collected. Their files, and any unit still running, are compared;
 - /var/lib/systemd/{timers,random-seed,catalog} and journal files: written by systemd as it runs;
 - global sysctls (kernel.*, vm.*, fs.*): a lab host has none of its own, they are the machine's,
   which other tests may change; the namespace's net.* ones are the host's;
@@ -61,23 +57,17 @@ for tree in TREES:
 
 files = subprocess.run(["systemctl", "list-unit-files", "--no-legend", "--no-pager"],
                        capture_output=True, text=True).stdout
-unit_files = set()
 for line in files.splitlines():
     parts = line.split()
     if parts:
         state[f"unit-file {parts[0]}"] = " ".join(parts[1:])
-        unit_files.add(parts[0])
 units = subprocess.run(["systemctl", "list-units", "--all", "--no-legend", "--no-pager", "--plain"],
                        capture_output=True, text=True).stdout
 for line in units.splitlines():
     parts = line.split(None, 4)
     if len(parts) < 4 or parts[0].startswith(TRANSIENT_UNITS):
         continue
-    name, load, active = parts[0], parts[1], parts[2]
-    template = name.split("@", 1)[0] + "@." + name.rsplit(".", 1)[-1] if "@" in name else name
-    if active == "inactive" and name not in unit_files and template not in unit_files:
-        continue  # systemd's memory of a unit with no file and nothing running: not the host's state
-    state[f"unit {name}"] = " ".join(parts[1:4])
+    state[f"unit {parts[0]}"] = " ".join(parts[1:4])
 
 for name in ("passwd", "group", "shadow", "gshadow"):
     with open(f"/etc/{name}") as f:
@@ -89,7 +79,7 @@ for name in ("passwd", "group", "shadow", "gshadow"):
 
 sysctls = subprocess.run(["sysctl", "-a"], capture_output=True, text=True).stdout
 for line in sysctls.splitlines():
-    key, _, value = line.partition(" = ")
+    key, _sep, value = line.partition(" = ")
     if key.startswith("net."):
         state[f"sysctl {key}"] = value
 
