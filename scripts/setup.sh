@@ -74,4 +74,30 @@ else
   mkdir -p "$(dirname "$get_pip")"
   cp scripts/get_pip_standin.py "$get_pip"
 fi
+# The tests read plays as JSON through ansible.posix's json callback (ansible.builtin.json redirects
+# there). The collection itself needs no other collection. Galaxy is out of reach, so ansible.posix is
+# unpacked from this release of the `ansible` wheel on PyPI (12.x is built for ansible-core 2.19).
+ANSIBLE_BUNDLE_VERSION=12.3.0
+if [ -f "$dest/ansible/posix/MANIFEST.json" ]; then
+  step "Collection ansible.posix present (for the tests)"
+else
+  step "Unpacking ansible.posix from ansible==$ANSIBLE_BUNDLE_VERSION (PyPI), for the tests"
+  mkdir -p .deps
+  wheel=$(find .deps -name "ansible-$ANSIBLE_BUNDLE_VERSION-*.whl" | head -1)
+  if [ -z "$wheel" ]; then
+    .venv/bin/pip download -q --no-deps -d .deps "ansible==$ANSIBLE_BUNDLE_VERSION"
+    wheel=$(find .deps -name "ansible-$ANSIBLE_BUNDLE_VERSION-*.whl" | head -1)
+  fi
+  tmp=$(mktemp -d)
+  # Only the one collection, not the whole 470 MB bundle.
+  .venv/bin/python - "$wheel" "$tmp" <<'PY'
+import sys, zipfile
+wheel, out = sys.argv[1:]
+with zipfile.ZipFile(wheel) as z:
+    z.extractall(out, [n for n in z.namelist() if n.startswith("ansible_collections/ansible/posix/")])
+PY
+  rm -rf "${dest:?}/ansible/posix"; mkdir -p "$dest/ansible"
+  cp -a "$tmp/ansible_collections/ansible/posix" "$dest/ansible/posix"
+  rm -rf "$tmp"
+fi
 step "Setup complete"
