@@ -9,7 +9,8 @@ STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=(lint sanity unit native integration molecule)
 
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
-run_pytest() { "$BIN/pytest" "$@"; }
+# --durations: every run prints its slowest tests, so CI time can be measured where it goes.
+run_pytest() { "$BIN/pytest" --durations=10 "$@"; }
 
 # The lab instances the tests use: integration (2) and molecule (1) by default; another clone testing
 # side by side on the same machine picks others.
