@@ -11,8 +11,8 @@ from fastpath.lab import paths
     [
         (["lab", "up", "--size", "0"], "lab size must be between 1 and 16 hosts, got 0"),
         (["lab", "up", "--size", "300"], "lab size must be between 1 and 16 hosts, got 300"),
-        (["lab", "up", "--instance", "10"], "lab instance must be between 0 and 9, got 10"),
-        (["lab", "down", "--instance", "-1"], "lab instance must be between 0 and 9, got -1"),
+        (["lab", "up", "--instance", "16"], "lab instance must be between 0 and 15, got 16"),
+        (["lab", "down", "--instance", "-1"], "lab instance must be between 0 and 15, got -1"),
         (["lab", "up", "--timeout", "0"], "--timeout must be positive"),
     ],
 )
@@ -27,7 +27,7 @@ def test_bad_input_is_a_message_and_exit_2(argv, message, capsys, tmp_path, monk
 def test_bad_instance_in_the_environment_is_a_message(capsys, monkeypatch):
     monkeypatch.setenv("FASTPATH_LAB_INSTANCE", "eleven")
     assert cli.main(["lab", "status"]) == 2
-    assert "FASTPATH_LAB_INSTANCE must be a number from 0 to 9, got 'eleven'" in capsys.readouterr().err
+    assert "FASTPATH_LAB_INSTANCE must be a number from 0 to 15, got 'eleven'" in capsys.readouterr().err
 
 
 def test_up_without_an_image_says_how_to_build_it(capsys, tmp_path, monkeypatch):

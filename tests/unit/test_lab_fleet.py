@@ -58,9 +58,9 @@ def test_bad_sizes_are_a_usage_error_that_names_the_range(size):
     assert err.value.exit_code == EXIT_USAGE
 
 
-@pytest.mark.parametrize("instance", [-1, 10, 255])
+@pytest.mark.parametrize("instance", [-1, 16, 255])
 def test_bad_instances_are_a_usage_error(instance):
-    with pytest.raises(LabError, match=f"between 0 and 9, got {instance}") as err:
+    with pytest.raises(LabError, match=f"between 0 and 15, got {instance}") as err:
         fleet.plan(3, instance)
     assert err.value.exit_code == EXIT_USAGE
 
@@ -71,10 +71,10 @@ def test_instance_comes_from_the_environment(monkeypatch, raw, expected):
     assert fleet.instance_from_env() == expected
 
 
-@pytest.mark.parametrize("raw", ["x", "-1", "1.5", "10"])
+@pytest.mark.parametrize("raw", ["x", "-1", "1.5", "16"])
 def test_a_bad_instance_in_the_environment_is_a_clear_error(monkeypatch, raw):
     monkeypatch.setenv(fleet.INSTANCE_ENV, raw)
-    with pytest.raises(LabError, match="FASTPATH_LAB_INSTANCE|between 0 and 9"):
+    with pytest.raises(LabError, match="FASTPATH_LAB_INSTANCE|between 0 and 15"):
         fleet.instance_from_env()
 
 

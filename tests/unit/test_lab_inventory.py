@@ -70,5 +70,5 @@ def test_damaged_state_fails_the_inventory_with_the_reason(tmp_path):
 
 
 def test_a_bad_instance_in_the_environment_fails_with_the_reason(tmp_path):
-    proc = _inventory(tmp_path, "12")
-    assert "lab instance must be between 0 and 9, got 12" in proc.stderr
+    proc = _inventory(tmp_path, "16")
+    assert "lab instance must be between 0 and 15, got 16" in proc.stderr

@@ -12,7 +12,9 @@ from .errors import EXIT_USAGE, LabError
 
 DEFAULT_SIZE = 3
 MAX_SIZE = 16
-MAX_INSTANCE = 9
+# Up to 16 labs side by side (one per helper or clone): names fp15-srv16 fit IFNAMSIZ, 198.18.15.0/24
+# stays in the benchmarking range, the MAC's instance byte is two hex digits.
+MAX_INSTANCE = 15
 INSTANCE_ENV = "FASTPATH_LAB_INSTANCE"
 SERVER_GROUP = "dataplane_servers"
 CLIENT_GROUP = "load_clients"

@@ -41,7 +41,7 @@ options:
     choices: [fastpath_lab]
   instance:
     description:
-      - The lab instance (0-9); instance N lives in 198.18.N.0/24.
+      - The lab instance (0-15); instance N lives in 198.18.N.0/24.
       - The environment variable E(FASTPATH_LAB_INSTANCE), when set, wins over this option, so
         molecule and the tests can reuse one inventory directory with their own instance.
     type: int
