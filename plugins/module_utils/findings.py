@@ -91,6 +91,46 @@ def irqs_on_isolated(name: str, nic: dict, isolated: frozenset) -> list[dict]:
         interface=name)]
 
 
+def workers_on_irq_cpus(name: str, nic: dict, workers: list[dict], layout: str | None) -> list[dict]:
+    """Layout split keeps the CPUs that take the NIC's queue IRQs apart from the workers: a worker on
+    a CPU where a queue IRQ is delivered shares it with that queue's interrupt and softirq work, the
+    receive lands on the IRQ's CPU and both slow down. `workers` are fastpath-server's own (its stats'
+    `workers`: worker, cpu, rx_packets), so this is where the server really runs. Layout shared runs
+    each worker on its queue's IRQ CPU on purpose: nothing to find there."""
+    if (layout or "split") != "split":
+        return []
+    irqs = queue_irqs(nic)
+    hits = []
+    for w in workers:
+        cpu = w.get("cpu")
+        if not isinstance(cpu, int) or isinstance(cpu, bool) or cpu < 0:
+            continue  # a worker the server did not pin has no CPU to compare
+        shared = [i for i in irqs if cpu in _delivered(i)]
+        if shared:
+            hits.append((w, cpu, shared))
+    if not hits:
+        return []
+    cpus = format_cpulist({cpu for _w, cpu, _s in hits})
+    evidence = "; ".join(
+        f"worker {w.get('worker', '?')} on CPU {cpu} ({w.get('rx_packets', 0)} datagrams received) with "
+        + ", ".join(f"IRQ {i['irq']} ({i['kind']} {i.get('queue', '?')}, "
+                    f"{_count_on(i, cpu)} interrupts there)" for i in shared)
+        for w, cpu, shared in hits)
+    return [_finding(
+        HIGH, f"{name}: {len(hits)} dataplane worker(s) receive on CPUs that serve its queue IRQs",
+        f"layout split; {evidence}",
+        f"pin the queue IRQs of {name} to the IRQ CPUs and run the workers apart from them: re-run tune "
+        f"(roles cpu_partition, nic_tuning), then deploy (role dataplane) to move the workers off {cpus}; "
+        "or set cpu_partition_layout: shared if workers on the IRQ CPUs is what you want",
+        interface=name)]
+
+
+def _count_on(irq: dict, cpu: int) -> int:
+    """Interrupts of `irq` counted on `cpu` (irq_info's per_cpu keys are strings after JSON)."""
+    per_cpu = irq.get("per_cpu") or {}
+    return per_cpu.get(cpu, per_cpu.get(str(cpu), 0))
+
+
 def softnet(rows: list[dict]) -> list[dict]:
     out = []
     dropped = [r for r in rows if r.get("dropped")]
@@ -154,7 +194,8 @@ def busy_poll(sysctls: dict, profile: str | None) -> list[dict]:
 
 def build_findings(interfaces: dict, cpus: dict, sysctls: dict, irqbalance_pids: list[int],
                    rmem: int | None = None, wmem: int | None = None, profile: str | None = None,
-                   irq_cpus: str | None = None) -> list[dict]:
+                   irq_cpus: str | None = None, workers: list[dict] | None = None,
+                   layout: str | None = None) -> list[dict]:
     online = _cpus(cpus.get("online"))
     isolated = _cpus(cpus.get("isolated")) | _cpus(cpus.get("nohz_full"))
     irq_set = _cpus(irq_cpus) if irq_cpus else online - isolated
@@ -164,6 +205,7 @@ def build_findings(interfaces: dict, cpus: dict, sysctls: dict, irqbalance_pids:
         out += xps_unset(name, nic)
         out += irqs_on_isolated(name, nic, isolated)
         out += rx_queues_vs_irq_cpus(name, nic, irq_set)
+        out += workers_on_irq_cpus(name, nic, workers or [], layout)
     out += irqbalance(interfaces, irqbalance_pids, online)
     out += softnet(cpus.get("softnet", []))
     out += socket_buffers(sysctls, rmem, wmem)

@@ -54,6 +54,20 @@ options:
       - CPUs meant to serve NIC interrupts, as a cpulist. Fewer rx queues than these CPUs is a finding.
       - Default is the online CPUs that are not isolated.
     type: str
+  workers:
+    description:
+      - fastpath-server's workers as its stats give them (C(stats.workers) of
+        M(fastpath.host.smoke_server_stats)), each with its C(worker), C(cpu) and C(rx_packets).
+      - With O(layout=split), a worker on a CPU where one of a NIC's queue IRQs is delivered is a finding.
+    type: list
+    elements: dict
+  layout:
+    description:
+      - The CPU partition's layout (C(cpu_partition_layout)). C(split) keeps IRQ CPUs and worker CPUs apart,
+        C(shared) runs each worker on its queue's IRQ CPU on purpose.
+    type: str
+    choices: [split, shared]
+    default: split
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -203,6 +217,8 @@ ARGUMENT_SPEC = {
     "dataplane_wmem": {"type": "int"},
     "profile": {"type": "str"},
     "irq_cpus": {"type": "str"},
+    "workers": {"type": "list", "elements": "dict"},
+    "layout": {"type": "str", "choices": ["split", "shared"], "default": "split"},
 }
 
 
@@ -229,6 +245,7 @@ def main():
     findings = build_findings(
         interfaces, cpus, read_sysctl_ints(fs, _SYSCTLS), pids_named(fs, "irqbalance"),
         rmem=p["dataplane_rmem"], wmem=p["dataplane_wmem"], profile=p["profile"], irq_cpus=p["irq_cpus"],
+        workers=p["workers"], layout=p["layout"],
     )
     report_warnings(module, fs)
     module.exit_json(changed=False, interfaces=interfaces, findings=findings)

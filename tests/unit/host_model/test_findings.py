@@ -1,5 +1,7 @@
 """Findings: each rule on data that should and should not trigger it, and on the 256-CPU host."""
 
+from conftest import tree as tree_path
+
 from ansible_collections.fastpath.host.plugins.module_utils import findings as F
 from ansible_collections.fastpath.host.plugins.module_utils.commands import CommandRunner
 from ansible_collections.fastpath.host.plugins.module_utils.cpu_topology import read_cpus
@@ -102,3 +104,62 @@ def test_host256_findings(host256):
     assert [f["severity"] for f in out] == sorted(
         (f["severity"] for f in out), key=["high", "medium", "low"].index
     )
+
+
+def _ice_host(builder, root, pinned):
+    """One ice NIC (misc vector, then 4 TxRx vectors) on an 8-CPU host, as build_trees writes drivers."""
+    host = builder.Host(possible=8)
+    bdf = "0000:5e:00.0"
+    names = [f"ice-{bdf}:misc"] + [f"ice-eth1-TxRx-{i}" for i in range(4)]
+    host.add_pci_nic("eth1", "ice", bdf, names, 4, pinned=pinned)
+    host.write(root)
+    fs = HostFS(str(root))
+    return read_interfaces(fs, CommandRunner(fs)), read_cpus(fs)
+
+
+def _layout(nics, cpus, workers, layout="split"):
+    out = F.build_findings(nics, cpus, {}, [], workers=workers, layout=layout)
+    return [f for f in out if "dataplane worker" in f["what"]]
+
+
+def test_a_worker_on_a_queue_irq_cpu_breaks_layout_split(builder, tmp_path):
+    # Tuned as layout split plans it: queue N's IRQ on CPU N (0-3), workers apart on 4-7.
+    nics, cpus = _ice_host(builder, tmp_path / "ice", pinned={1: 0, 2: 1, 3: 2, 4: 3})
+    irq_q1 = next(i["irq"] for i in nics["eth1"]["irqs"] if i["name"] == "ice-eth1-TxRx-1")
+    apart = [{"worker": 0, "cpu": 4, "rx_packets": 900}, {"worker": 1, "cpu": 5, "rx_packets": 800}]
+    assert _layout(nics, cpus, apart) == []
+    # Worker 0 moved onto CPU 1, which takes queue 1's interrupts.
+    crossed = [{"worker": 0, "cpu": 1, "rx_packets": 900}, {"worker": 1, "cpu": 5, "rx_packets": 800}]
+    [finding] = _layout(nics, cpus, crossed)
+    assert finding["severity"] == "high" and finding["interface"] == "eth1"
+    assert finding["what"] == "eth1: 1 dataplane worker(s) receive on CPUs that serve its queue IRQs"
+    assert f"worker 0 on CPU 1 (900 datagrams received) with IRQ {irq_q1} (txrx 1, " in finding["evidence"]
+    assert "worker 1" not in finding["evidence"]
+    assert "move the workers off 1" in finding["fix"] and "cpu_partition_layout: shared" in finding["fix"]
+    # Layout shared puts each worker on its queue's IRQ CPU on purpose; no plan means split, the default.
+    assert _layout(nics, cpus, crossed, layout="shared") == []
+    assert len(_layout(nics, cpus, crossed, layout=None)) == 1
+    # The misc vector serves no queue: a worker beside it is not a layout problem.
+    misc_cpu = int(next(i for i in nics["eth1"]["irqs"] if i["kind"] == "other")["effective_affinity"])
+    queue_cpus = {0, 1, 2, 3}
+    if misc_cpu not in queue_cpus:
+        assert _layout(nics, cpus, [{"worker": 0, "cpu": misc_cpu, "rx_packets": 1}]) == []
+
+
+def test_an_untuned_virtio_host_lands_receive_on_the_workers_cpu():
+    """The checked-in virtio_net tree is untuned: each IRQ may run anywhere and the kernel delivers it
+    to one CPU; the worker put on that CPU shares it with the queue's receive."""
+    fs = HostFS(tree_path("virtio_net"))
+    nics, cpus = read_interfaces(fs, CommandRunner(fs), ["eth1"]), read_cpus(fs)
+    input0 = next(i for i in nics["eth1"]["irqs"] if i["name"] == "virtio1-input.0")
+    cpu = int(input0["effective_affinity"])
+    [finding] = _layout(nics, cpus, [{"worker": 0, "cpu": cpu, "rx_packets": 5}])
+    assert f"IRQ {input0['irq']} (rx 0, {input0['per_cpu'][cpu]} interrupts there)" in finding["evidence"]
+
+
+def test_workers_without_a_cpu_are_not_judged():
+    nics = {"eth0": nic(["0", "1"])}
+    cpus = {"online": "0-7"}
+    odd = [{"worker": 0, "cpu": -1}, {"worker": 1}, {"worker": 2, "cpu": "1"}, {"worker": 3, "cpu": True}]
+    assert _layout(nics, cpus, odd) == []
+    assert len(_layout(nics, cpus, [{"worker": 0, "cpu": 1}])) == 1

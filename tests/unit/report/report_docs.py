@@ -33,11 +33,17 @@ def run_module(name: str, args: dict) -> dict:
     return result
 
 
-def host_data(root: Path, host: str | None = None, collected_at: str = COLLECTED_AT) -> dict:
-    """The JSON document the report role writes for a host whose /proc and /sys are `root`."""
+def host_data(root: Path, host: str | None = None, collected_at: str = COLLECTED_AT,
+              nic_args: dict | None = None, server: dict | None = None) -> dict:
+    """The JSON document the report role writes for a host whose /proc and /sys are `root`;
+    `server` is fastpath-server's stats document on it, and its workers go to nic_info as the role
+    passes them."""
     cpu = run_module("cpu_info", {"root": str(root)})
     irq = run_module("irq_info", {"root": str(root)})
-    nic = run_module("nic_info", {"root": str(root)})
+    args = {"root": str(root), **(nic_args or {})}
+    if server is not None:
+        args["workers"] = server["workers"]
+    nic = run_module("nic_info", args)
     warnings = []
     for result in (cpu, irq, nic):
         warnings += [w for w in map(_warning_text, result.get("warnings", [])) if w not in warnings]
@@ -49,6 +55,7 @@ def host_data(root: Path, host: str | None = None, collected_at: str = COLLECTED
         "irqs": irq["irqs"],
         "interfaces": nic["interfaces"],
         "findings": nic.get("findings", []),
+        "server": server,
         "warnings": warnings,
     }
     return json.loads(json.dumps(doc))

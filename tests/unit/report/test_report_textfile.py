@@ -1,5 +1,8 @@
 """Each host's textfile, from the host-model modules run on the driver fixture trees, parsed strictly."""
 
+import json
+from pathlib import Path
+
 import pytest
 from promtext import parse, series
 from report_docs import driver_trees, host_data, tree
@@ -8,6 +11,7 @@ from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc impor
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.textfile import render_textfile
 
 QUEUE_INFO = "fastpath_nic_queue_info"
+SMOKE_FIXTURES = Path(__file__).resolve().parents[1] / "smoke" / "fixtures"
 CPU_LABELS = {"cpu", "package", "core", "node", "online", "isolated", "nohz_full"}
 
 
@@ -70,3 +74,18 @@ def test_a_document_with_nothing_readable_still_renders():
     fams = textfile({"host": "empty", "cpus": None, "interfaces": None, "irqs": None})
     assert series(fams, "fastpath_report_warnings") == [({}, 0.0)]
     assert "fastpath_nic_info" not in fams
+
+
+def test_the_servers_workers_reach_nic_info_and_a_worker_on_an_irq_cpu_is_counted():
+    """fastpath-server's stats captured from a real run (worker 0 on CPU 1), on the untuned virtio_net
+    tree where a queue IRQ of each NIC is delivered to CPU 1: the layout finding, per NIC."""
+    server = json.loads((SMOKE_FIXTURES / "server-stats-after.json").read_text())
+    assert [w["cpu"] for w in server["workers"]] == [1]
+    layout = "dataplane worker(s) receive on CPUs that serve its queue IRQs"
+    split = host_data(tree("virtio_net"), server=server)
+    found = [f for f in split["findings"] if layout in f["what"]]
+    assert sorted(f["interface"] for f in found) == ["eth1", "eth10"]
+    counted = {s["what"]: v for s, v in series(textfile(split), "fastpath_finding")}
+    assert counted["eth1: 1 " + layout] == 1
+    shared = host_data(tree("virtio_net"), server=server, nic_args={"layout": "shared"})
+    assert not [f for f in shared["findings"] if layout in f["what"]]
