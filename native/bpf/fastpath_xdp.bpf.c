@@ -3,7 +3,8 @@
  * fastpath XDP program: on the configured UDP ports (IPv4, IPv6, at most one 802.1Q/802.1ad tag)
  * validate the fastpath header and drop bad packets early, counted by reason; optionally rate limit
  * per source; answer pings with pongs by XDP_TX; pass the rest to the stack or redirect it to the
- * CPU of the worker that owns the session. Everything else is passed untouched.
+ * CPU of the worker that owns the session, or into the AF_XDP socket of the receiving queue's worker.
+ * Everything else is passed untouched.
  * Layouts of maps and counters: include/fastpath_xdp.h.
  */
 #include <linux/bpf.h>
@@ -50,6 +51,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bpf_cpumap_val);
 } fp_cpumap SEC(".maps");
+
+/* AF_XDP sockets by rx queue (steering mode xsk): the server puts worker i's socket at its queue. */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, FP_XDP_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} fp_xsks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -303,8 +312,17 @@ static __always_inline int answer_ping(struct pkt *p, void *end)
 	return XDP_TX;
 }
 
-static __always_inline int steer(const struct fp_xdp_config *cfg, struct pkt *p, void *end)
+static __always_inline int steer(const struct fp_xdp_config *cfg, struct pkt *p, void *end, __u32 rxq)
 {
+	if (cfg->steer == FP_XDP_STEER_XSK) {
+		/* To the AF_XDP socket of this queue's worker; XDP_PASS if the queue has none. No
+		 * checksum to complete: user space reads the frame as it is and judges it itself. */
+		if (bpf_redirect_map(&fp_xsks, rxq, XDP_PASS) == XDP_REDIRECT) {
+			count(FP_XDP_C_REDIRECT);
+			return XDP_REDIRECT;
+		}
+		count(FP_XDP_C_REDIRECT_MISS);
+	}
 	if (cfg->steer == FP_XDP_STEER_CPUMAP && cfg->nworkers) {
 		__u64 worker = bpf_be64_to_cpu(p->fp->session_id) % cfg->nworkers;
 		__u32 cpu;
@@ -400,7 +418,7 @@ int fastpath_xdp(struct xdp_md *ctx)
 
 	if (p.fp->type == FP_T_PING && cfg->ping_fastpath)
 		return answer_ping(&p, end);
-	return steer(cfg, &p, end);
+	return steer(cfg, &p, end, ctx->rx_queue_index);
 }
 
 /* The kernel recognises only GPL-family license strings: this file is GPL-2.0 OR BSD-2-Clause. */

@@ -54,6 +54,7 @@ enum fp_drop_reason {
 	FP_DROP_LENGTH,    /* payload_len disagrees with the datagram, or exceeds FP_MAX_PAYLOAD */
 	FP_DROP_RATELIMIT, /* the source exceeded its rate limit */
 	FP_DROP_NOBUF,     /* no buffer to receive into (server: buffer ring exhausted) */
+	FP_DROP_CHECKSUM,  /* bad IPv4 header or UDP checksum (AF_XDP: user space checks, not the stack) */
 	FP_DROP__MAX,
 };
 

@@ -12,6 +12,8 @@
  *   fp_counters  PERCPU_ARRAY[FP_XDP_C__MAX] of __u64, enum fp_xdp_counter
  *   fp_drops     PERCPU_ARRAY[FP_DROP__MAX] of __u64, enum fp_drop_reason (fastpath_wire.h)
  *   fp_cpumap    CPUMAP, one entry per worker CPU (steering mode cpumap)
+ *   fp_xsks      XSKMAP rx queue -> AF_XDP socket (steering mode xsk; not pinned: the sockets
+ *                belong to the process that holds the program)
  *   fp_ratelimit LRU_HASH struct fp_xdp_src -> struct fp_xdp_bucket (per-source token bucket)
  *   link         the bpf_link holding the attachment, only when it must outlive its process
  *                (fastpath-xdp attach); a server keeps its link in an fd, released when it ends
@@ -27,6 +29,7 @@
 
 #define FP_XDP_MAX_PORTS 8      /* UDP ports one program serves */
 #define FP_XDP_MAX_WORKERS 64   /* power of two: the program masks worker indexes with it */
+#define FP_XDP_MAX_QUEUES 64    /* rx queues with an AF_XDP socket (fp_xsks entries) */
 #define FP_XDP_MAX_CPUS 1024    /* CPUMAP upper bound; the loader sizes it to the possible CPUs */
 #define FP_XDP_RATELIMIT_SOURCES 65536 /* sources tracked by the rate limiter (LRU) */
 #define FP_XDP_TOKEN 1000000000ull    /* one packet's worth of tokens: rates are in packets/s */
@@ -35,6 +38,7 @@
 enum fp_xdp_steer {
 	FP_XDP_STEER_PASS = 0,   /* XDP_PASS: to the stack on the receiving CPU (RSS/RPS decide) */
 	FP_XDP_STEER_CPUMAP = 1, /* redirect to the CPU of the worker that owns the session */
+	FP_XDP_STEER_XSK = 2,    /* redirect to the AF_XDP socket of the rx queue (fp_xsks) */
 };
 
 /* The program's whole configuration: fp_config[0]. All numbers in host byte order. */
@@ -149,6 +153,9 @@ int fp_xdp_open(const char *ifname, const char *pin_root, struct fp_xdp **out);
 const char *fp_xdp_mode(const struct fp_xdp *x);
 const char *fp_xdp_ifname(const struct fp_xdp *x);
 const char *fp_xdp_pin_dir(const struct fp_xdp *x);
+
+/* The fd of the XSKMAP (queue -> AF_XDP socket), or -1 when this process did not load the program. */
+int fp_xdp_xsk_map_fd(const struct fp_xdp *x);
 
 /* Replace the worker -> CPU table (cpumap steering) while attached; used by the server. */
 int fp_xdp_set_workers(struct fp_xdp *x, unsigned int nworkers, const int *cpus);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afxdp_check.h"
 #include "cpulist.h"
 
 #define MiB (1024ULL * 1024)
@@ -206,10 +207,25 @@ static int p_xdp_mode(struct fp_config *c, const char *k, const char *v, char *e
 		c->xdp_mode = FP_XDP_PASS;
 	else if (strcmp(v, "cpumap") == 0)
 		c->xdp_mode = FP_XDP_CPUMAP;
+	else if (strcmp(v, "afxdp") == 0)
+		c->xdp_mode = FP_XDP_AFXDP;
 	else {
-		snprintf(err, n, "%s: '%s' is not off, pass or cpumap", k, v);
+		snprintf(err, n, "%s: '%s' is not off, pass, cpumap or afxdp", k, v);
 		return -1;
 	}
+	return 0;
+}
+
+static int p_afxdp_queues(struct fp_config *c, const char *k, const char *v, char *err, size_t n)
+{
+	char why[256];
+	size_t count = 0;
+
+	if (v[0] && fp_cpulist_parse(v, c->queues, FP_MAX_WORKERS, &count, why, sizeof(why)) < 0) {
+		snprintf(err, n, "%s: %s", k, why);
+		return -1;
+	}
+	c->nqueues = (unsigned int)count;
 	return 0;
 }
 
@@ -257,6 +273,7 @@ static const struct key_def keys[] = {
 	{ "stats_interval_ms", "1000", p_stats_interval },
 	{ "xdp_interface", "", p_xdp_interface },
 	{ "xdp_mode", "off", p_xdp_mode },
+	{ "afxdp_queues", "", p_afxdp_queues }, /* "" = queues 0..workers-1 */
 	{ "xdp_ping", "on", p_xdp_ping },
 	{ "xdp_pin_root", "", p_xdp_pin_root }, /* "" = the loader's default, /sys/fs/bpf/fastpath */
 	{ "rate_limit_pps", "0", p_rate_limit },
@@ -438,6 +455,13 @@ static int check_across(struct fp_config *cfg, const cpu_set_t *allowed, const c
 		snprintf(err, errlen, "xdp_interface: no interface named '%s' here", cfg->xdp_interface);
 		return -1;
 	}
+	if (cfg->nqueues && cfg->xdp_mode != FP_XDP_AFXDP) {
+		snprintf(err, errlen, "afxdp_queues is set but xdp_mode = %s; set xdp_mode = afxdp or drop it",
+			 fp_xdp_mode_name(cfg->xdp_mode));
+		return -1;
+	}
+	if (cfg->xdp_mode == FP_XDP_AFXDP && fp_afxdp_plan(cfg, err, errlen) < 0)
+		return -1;
 	for (unsigned int i = 0; i < cfg->nupstreams; i++) {
 		if (cfg->upstreams[i].ss.ss_family != cfg->listen.ss.ss_family) {
 			snprintf(err, errlen,
@@ -513,6 +537,7 @@ const char *fp_xdp_mode_name(enum fp_xdp_mode m)
 	switch (m) {
 	case FP_XDP_PASS: return "pass";
 	case FP_XDP_CPUMAP: return "cpumap";
+	case FP_XDP_AFXDP: return "afxdp";
 	default: return "off";
 	}
 }

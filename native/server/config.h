@@ -20,13 +20,16 @@
 #define FP_MAX_UPSTREAMS 16
 
 enum fp_mode { FP_MODE_ECHO, FP_MODE_RELAY };
-enum fp_xdp_mode { FP_XDP_OFF, FP_XDP_PASS, FP_XDP_CPUMAP };
+enum fp_xdp_mode { FP_XDP_OFF, FP_XDP_PASS, FP_XDP_CPUMAP, FP_XDP_AFXDP };
 
 struct fp_config {
 	struct fp_addr listen; /* listen_address with port filled in */
 	uint16_t port;
 	int cpus[FP_MAX_WORKERS]; /* worker i runs on cpus[i] and owns socket i of the reuseport group */
 	unsigned int nworkers;
+	/* xdp_mode = afxdp: worker i's AF_XDP socket is bound to rx queue queues[i] (afxdp_queues). */
+	int queues[FP_MAX_WORKERS];
+	unsigned int nqueues; /* as listed in afxdp_queues; 0 = one queue per worker CPU, 0..n-1 */
 	enum fp_mode mode;
 	struct fp_addr upstreams[FP_MAX_UPSTREAMS];
 	unsigned int nupstreams;

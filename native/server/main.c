@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/if_xdp.h>
 #include <linux/sock_diag.h>
 
 #include "config.h"
@@ -28,6 +29,7 @@
 #include "steer.h"
 #include "worker.h"
 #include "xdp_attach.h"
+#include "fastpath_xdp.h"
 
 #define FP_SERVER_VERSION "0.1.0"
 
@@ -66,10 +68,30 @@ static double uptime(const struct server *s)
 	return (double)(now.tv_sec - s->started.tv_sec) + (double)(now.tv_nsec - s->started.tv_nsec) / 1e9;
 }
 
+/* AF_XDP: the kernel's counts for the worker's AF_XDP socket, from XDP_STATISTICS. Frames lost for
+ * a full rx ring or an invalid descriptor are socket_drops; an empty fill ring is the UMEM's
+ * bufring_exhausted (the frame is lost too: it was never queued anywhere). */
+static void read_xsk_drops(struct server *s, unsigned int w)
+{
+	int fd = __atomic_load_n(&s->workers[w].xsk_fd, __ATOMIC_ACQUIRE);
+	struct xdp_statistics st;
+	socklen_t len = sizeof(st);
+
+	if (fd < 0 || getsockopt(fd, SOL_XDP, XDP_STATISTICS, &st, &len) < 0)
+		return;
+	__atomic_store_n(&s->stats[w].socket_drops, st.rx_dropped + st.rx_ring_full + st.rx_invalid_descs,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&s->stats[w].bufring_exhausted, st.rx_fill_ring_empty_descs, __ATOMIC_RELAXED);
+}
+
 /* The kernel's own drop count for each worker's socket (receive buffer full), via SO_MEMINFO. */
 static void read_socket_drops(struct server *s)
 {
 	for (unsigned int w = 0; w < s->cfg.nworkers; w++) {
+		if (s->cfg.xdp_mode == FP_XDP_AFXDP) {
+			read_xsk_drops(s, w);
+			continue;
+		}
 		__u32 mem[SK_MEMINFO_VARS];
 		socklen_t len = sizeof(mem);
 
@@ -162,6 +184,9 @@ static int start(struct server *s)
 		wk->done_fd = s->done_fd;
 		wk->cfg = &s->cfg;
 		wk->stats = &s->stats[w];
+		wk->queue = s->cfg.queues[w];
+		wk->xsk_map_fd = s->xdp ? fp_xdp_xsk_map_fd(s->xdp) : -1;
+		wk->xsk_fd = -1;
 		wk->wake_fd = eventfd(0, EFD_CLOEXEC);
 		if (wk->wake_fd < 0) {
 			fprintf(stderr, "fastpath-server: eventfd: %s\n", strerror(errno));
@@ -181,6 +206,24 @@ static int start(struct server *s)
 		}
 	}
 	return FP_EXIT_OK;
+}
+
+/* AF_XDP's start-up line: which queue each worker serves, and zero-copy or copy mode and why. */
+static void print_afxdp_line(const struct server *s)
+{
+	const struct fp_worker *w0 = &s->workers[0];
+	bool generic = strcmp(fp_server_xdp_mode(s->xdp), "generic") == 0;
+
+	fprintf(stderr, "fastpath-server: %u AF_XDP workers on CPUs %s, %s mode, port %u, xdp %s on %s, queues",
+		s->cfg.nworkers, fp_config_raw(&s->cfg, "workers"), fp_mode_name(s->cfg.mode), s->cfg.port,
+		fp_server_xdp_mode(s->xdp), s->cfg.xdp_interface);
+	for (unsigned int w = 0; w < s->cfg.nworkers; w++)
+		fprintf(stderr, "%s%d (CPU %d)", w ? ", " : " ", s->workers[w].queue, s->workers[w].cpu);
+	if (w0->zerocopy)
+		fprintf(stderr, "; zero-copy\n");
+	else
+		fprintf(stderr, "; copy mode (%s)\n",
+			generic ? "XDP runs in generic mode: no zero-copy without the driver's XDP" : w0->xsk_why);
 }
 
 /* Serve stats until a stop signal (returns 0) or a worker ends on its own (returns 1). */
@@ -308,12 +351,15 @@ int main(int argc, char **argv)
 	memset(s->stats, 0, sizeof(*s->stats) * s->cfg.nworkers);
 	rc = start(s);
 	if (rc == FP_EXIT_OK) {
-		fprintf(stderr, "fastpath-server: %u workers on CPUs %s, %s mode, port %u, xdp %s, replies by %s\n",
-			s->cfg.nworkers, fp_config_raw(&s->cfg, "workers"), fp_mode_name(s->cfg.mode), s->cfg.port,
-			fp_server_xdp_mode(s->xdp),
-			s->workers[0].send_with_addr ? "IORING_OP_SEND with an address"
-			: s->cfg.reply_sendmsg_only  ? "IORING_OP_SENDMSG (reply_op = sendmsg)"
-						     : "IORING_OP_SENDMSG (kernel < 6.1)");
+		if (s->cfg.xdp_mode == FP_XDP_AFXDP)
+			print_afxdp_line(s);
+		else
+			fprintf(stderr, "fastpath-server: %u workers on CPUs %s, %s mode, port %u, xdp %s, replies by %s\n",
+				s->cfg.nworkers, fp_config_raw(&s->cfg, "workers"), fp_mode_name(s->cfg.mode),
+				s->cfg.port, fp_server_xdp_mode(s->xdp),
+				s->workers[0].send_with_addr ? "IORING_OP_SEND with an address"
+				: s->cfg.reply_sendmsg_only  ? "IORING_OP_SENDMSG (reply_op = sendmsg)"
+							     : "IORING_OP_SENDMSG (kernel < 6.1)");
 		/* Stats first: whoever waits for READY can read them at once. */
 		write_stats_files(s);
 		notify_rc = fp_notify("READY=1\nSTATUS=serving\n");

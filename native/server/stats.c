@@ -10,6 +10,7 @@ static const char *const drop_names[FP_DROP__MAX] = {
 	[FP_DROP_NONE] = "none",       [FP_DROP_SHORT] = "short",         [FP_DROP_MAGIC] = "magic",
 	[FP_DROP_VERSION] = "version", [FP_DROP_TYPE] = "type",           [FP_DROP_LENGTH] = "length",
 	[FP_DROP_RATELIMIT] = "ratelimit", [FP_DROP_NOBUF] = "nobuf",
+	[FP_DROP_CHECKSUM] = "checksum",
 };
 
 const char *fp_drop_reason_name(unsigned int reason)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "exit_codes.h"
+#include "xsk_worker.h"
 
 /* user_data: the operation in the low byte, the buffer id above it. */
 enum { UD_RECV = 1, UD_SEND = 2, UD_WAKE = 3, UD_CANCEL = 4, UD_PROBE = 5 };
@@ -131,11 +132,7 @@ static bool queue_send(struct fp_worker *w, unsigned int bid, const struct socka
 	return true;
 }
 
-/*
- * Echo: turn a request into its answer in place, or say why it is not a request. Replies are
- * never answered, so two servers pointed at each other cannot bounce a packet forever.
- */
-static enum fp_drop_reason make_reply(struct fp_hdr *h)
+enum fp_drop_reason fp_echo_reply(struct fp_hdr *h)
 {
 	if (h->flags & htons(FP_F_REPLY))
 		return FP_DROP_TYPE;
@@ -177,7 +174,7 @@ static void on_datagram(struct fp_worker *w, unsigned int bid, int len)
 	else
 		why = fp_hdr_check(h, avail);
 	if (why == FP_DROP_NONE && cfg->mode == FP_MODE_ECHO)
-		why = make_reply(h);
+		why = fp_echo_reply(h);
 	if (why != FP_DROP_NONE) {
 		drop(w, bid, why);
 		return;
@@ -471,14 +468,20 @@ static void *worker_main(void *arg)
 
 	snprintf(name, sizeof(name), "fp-worker-%u", w->id);
 	pthread_setname_np(pthread_self(), name);
-	rc = setup(w);
+	rc = w->cfg->xdp_mode == FP_XDP_AFXDP ? fp_xsk_setup(w) : setup(w);
 	pthread_mutex_lock(&w->lock);
 	w->ready = true;
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
-	if (rc == 0)
-		run(w);
-	teardown(w);
+	if (w->cfg->xdp_mode == FP_XDP_AFXDP) {
+		if (rc == 0)
+			fp_xsk_run(w);
+		fp_xsk_teardown(w);
+	} else {
+		if (rc == 0)
+			run(w);
+		teardown(w);
+	}
 	/* Tell main this thread is done: expected after a stop, a failure otherwise. */
 	if (write(w->done_fd, &one, sizeof(one)) < 0)
 		perror("fastpath-server: eventfd write");

@@ -19,6 +19,7 @@
 
 /* What a worker needs to send one buffer: the header for each destination. */
 struct fp_send_slot;
+struct fp_xsk; /* xdp_mode = afxdp: the worker's UMEM and AF_XDP socket (xsk_worker.c) */
 
 struct fp_worker {
 	/* Set by the creator before start. */
@@ -29,6 +30,8 @@ struct fp_worker {
 	int done_fd;   /* eventfd shared by all workers: written when a worker's thread ends */
 	const struct fp_config *cfg;
 	struct fp_worker_stats *stats;
+	int queue;       /* afxdp: the rx queue this worker's AF_XDP socket is bound to */
+	int xsk_map_fd;  /* afxdp: the XDP program's queue -> socket map */
 
 	/* Set by the worker. */
 	int status;          /* 0, or the exit code this worker failed with (enum fp_exit) */
@@ -50,12 +53,22 @@ struct fp_worker {
 	unsigned int recv_failures; /* consecutive, reset by a good receive */
 	bool stopping;
 	bool send_with_addr;     /* IORING_OP_SEND with a destination works here (else SENDMSG) */
+	struct fp_xsk *xsk;      /* afxdp only */
+	int xsk_fd;              /* afxdp: the AF_XDP socket, for main's XDP_STATISTICS; -1 when closed */
+	bool zerocopy;           /* afxdp: bound in zero-copy mode */
+	char xsk_why[160];       /* afxdp: why copy mode (empty in zero-copy) */
 
 	/* Start-up handshake with main. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool ready;
 };
+
+/*
+ * Echo: turn a request into its answer in place, or say why it is not a request. Replies are
+ * never answered, so two servers pointed at each other cannot bounce a packet forever.
+ */
+enum fp_drop_reason fp_echo_reply(struct fp_hdr *h);
 
 /*
  * Start the worker thread pinned to w->cpu and wait until its ring, buffers and receive are set

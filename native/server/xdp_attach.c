@@ -33,13 +33,16 @@ int fp_server_xdp_attach(const struct fp_config *cfg, struct fp_xdp **out, char 
 	err[0] = '\0';
 	fp_xdp_set_error_handler(keep_error, &e);
 	fp_xdp_opts_init(&o, cfg->xdp_interface);
-	o.steer = cfg->xdp_mode == FP_XDP_CPUMAP ? FP_XDP_STEER_CPUMAP : FP_XDP_STEER_PASS;
+	o.steer = cfg->xdp_mode == FP_XDP_CPUMAP  ? FP_XDP_STEER_CPUMAP
+		  : cfg->xdp_mode == FP_XDP_AFXDP ? FP_XDP_STEER_XSK
+						  : FP_XDP_STEER_PASS;
 	o.ports[0] = cfg->port;
 	o.nports = 1;
 	o.ratelimit_pps = (__u32)cfg->rate_limit_pps;
 	o.ping_fastpath = cfg->xdp_ping;
-	o.nworkers = cfg->nworkers;
-	memcpy(o.worker_cpus, cfg->cpus, sizeof(int) * cfg->nworkers);
+	/* The CPU map is for cpumap steering only; AF_XDP sockets go into their map per queue. */
+	o.nworkers = cfg->xdp_mode == FP_XDP_AFXDP ? 0 : cfg->nworkers;
+	memcpy(o.worker_cpus, cfg->cpus, sizeof(int) * o.nworkers);
 	o.pin_root = cfg->xdp_pin_root[0] ? cfg->xdp_pin_root : NULL;
 	ret = fp_xdp_opts_validate(&o);
 	if (ret == 0)

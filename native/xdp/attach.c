@@ -172,6 +172,11 @@ const char *fp_xdp_mode(const struct fp_xdp *x)
 	return "detached";
 }
 
+int fp_xdp_xsk_map_fd(const struct fp_xdp *x)
+{
+	return x->skel ? bpf_map__fd(x->skel->maps.fp_xsks) : -1;
+}
+
 const char *fp_xdp_ifname(const struct fp_xdp *x)
 {
 	return x->ifname;

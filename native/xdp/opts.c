@@ -31,8 +31,8 @@ int fp_xdp_opts_validate(const struct fp_xdp_opts *o)
 	for (unsigned int i = 0; i < o->nports; i++)
 		if (!o->ports[i])
 			return fp_xdp_fail(EINVAL, "port 0 is not a valid UDP port");
-	if (o->steer != FP_XDP_STEER_PASS && o->steer != FP_XDP_STEER_CPUMAP)
-		return fp_xdp_fail(EINVAL, "unknown steering mode %d (pass or cpumap)", (int)o->steer);
+	if (o->steer != FP_XDP_STEER_PASS && o->steer != FP_XDP_STEER_CPUMAP && o->steer != FP_XDP_STEER_XSK)
+		return fp_xdp_fail(EINVAL, "unknown steering mode %d (pass, cpumap or xsk)", (int)o->steer);
 	if (o->ratelimit_pps > RATELIMIT_MAX_PPS)
 		return fp_xdp_fail(EINVAL, "rate limit %u pps is above the maximum %u", o->ratelimit_pps,
 				   RATELIMIT_MAX_PPS);

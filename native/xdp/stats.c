@@ -30,6 +30,7 @@ static const char *const drop_names[FP_DROP__MAX] = {
 	[FP_DROP_LENGTH] = "length",
 	[FP_DROP_RATELIMIT] = "ratelimit",
 	[FP_DROP_NOBUF] = "nobuf",
+	[FP_DROP_CHECKSUM] = "checksum",
 };
 
 const char *fp_xdp_counter_name(enum fp_xdp_counter c)

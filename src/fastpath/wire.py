@@ -57,6 +57,7 @@ class DropReason(IntEnum):
     LENGTH = 5
     RATELIMIT = 6
     NOBUF = 7
+    CHECKSUM = 8
 
 
 DROP_MAX = len(DropReason)
