@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: the dataplane's toolchain, the lab's tools, and what the tests drive.
 APT_PACKAGES=(
-  clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev liburing-dev bpftool xdp-tools
+  clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev liburing-dev libxdp-dev bpftool xdp-tools
   ethtool iproute2 procps iputils-ping debootstrap systemd-container openssh-client
   python3-venv iperf3 chromium jq git shellcheck
 )

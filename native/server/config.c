@@ -460,6 +460,13 @@ static int check_across(struct fp_config *cfg, const cpu_set_t *allowed, const c
 			 fp_xdp_mode_name(cfg->xdp_mode));
 		return -1;
 	}
+#ifndef FP_HAVE_LIBXDP
+	if (cfg->xdp_mode == FP_XDP_AFXDP) {
+		snprintf(err, errlen, "xdp_mode = afxdp: this fastpath-server was built without libxdp; "
+			 "install libxdp-dev and rebuild");
+		return -1;
+	}
+#endif
 	if (cfg->xdp_mode == FP_XDP_AFXDP && fp_afxdp_plan(cfg, err, errlen) < 0)
 		return -1;
 	for (unsigned int i = 0; i < cfg->nupstreams; i++) {

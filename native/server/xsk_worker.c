@@ -9,6 +9,8 @@
  */
 #include "xsk_worker.h"
 
+#ifdef FP_HAVE_LIBXDP
+
 #include <errno.h>
 #include <linux/if_xdp.h>
 #include <poll.h>
@@ -458,3 +460,29 @@ void fp_xsk_teardown(struct fp_worker *w)
 	free(x);
 	w->xsk = NULL;
 }
+
+#else /* !FP_HAVE_LIBXDP: config.c refuses xdp_mode = afxdp, so these never run */
+
+#include <stdio.h>
+
+#include "worker.h"
+
+int fp_xsk_setup(struct fp_worker *w)
+{
+	w->status = 2;
+	snprintf(w->error, sizeof(w->error), "xdp_mode: afxdp needs a build with libxdp");
+	return -1;
+}
+
+int fp_xsk_run(struct fp_worker *w)
+{
+	(void)w;
+	return 0;
+}
+
+void fp_xsk_teardown(struct fp_worker *w)
+{
+	(void)w;
+}
+
+#endif /* FP_HAVE_LIBXDP */

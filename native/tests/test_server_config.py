@@ -73,7 +73,7 @@ BAD = {
     "mode": [("mirror", "not echo or relay")],
     "listen_address": [("localhost", "not a numeric IPv4 or IPv6"), ("300.1.1.1", "not a numeric")],
     "steer": [("maybe", "not on/off")],
-    "xdp_mode": [("fast", "not off, pass or cpumap")],
+    "xdp_mode": [("fast", "not off, pass, cpumap or afxdp")],
     "xdp_pin_root": [("relative/dir", "not an absolute path")],
     "rate_limit_pps": [("1000000000", "out of range")],
     "stats_interval_ms": [("10", "out of range 100-60000")],

@@ -36,8 +36,9 @@ int main(void)
     printf("\"types\":[%d,%d,%d,%d,%d,%d],", FP_T_INPUT, FP_T_STATE, FP_T_PING, FP_T_PONG, FP_T_RELAY,
            FP_T_MAX);
     printf("\"flags\":[%u,%u],", FP_F_REPLY, FP_F_XDP);
-    printf("\"drops\":[%d,%d,%d,%d,%d,%d,%d,%d,%d]}\n", FP_DROP_NONE, FP_DROP_SHORT, FP_DROP_MAGIC,
-           FP_DROP_VERSION, FP_DROP_TYPE, FP_DROP_LENGTH, FP_DROP_RATELIMIT, FP_DROP_NOBUF, FP_DROP__MAX);
+    printf("\"drops\":[%d,%d,%d,%d,%d,%d,%d,%d,%d,%d]}\n", FP_DROP_NONE, FP_DROP_SHORT, FP_DROP_MAGIC,
+           FP_DROP_VERSION, FP_DROP_TYPE, FP_DROP_LENGTH, FP_DROP_RATELIMIT, FP_DROP_NOBUF, FP_DROP_CHECKSUM,
+           FP_DROP__MAX);
     while (fgets(line, sizeof(line), stdin)) {
         size_t n = strlen(line) / 2, i;
         unsigned int byte;
