@@ -320,7 +320,8 @@ def _channels(nic, nqueues, reasons) -> dict:
 
 
 def _irq_affinity(nic, queue_cpus, hk, reasons) -> dict:
-    """Each queue's IRQs to its CPU; IRQs of no queue to housekeeping; managed IRQs skipped."""
+    """Each queue's IRQs to its CPU; IRQs of no queue, or of a queue beyond the plan, to
+    housekeeping; managed IRQs skipped."""
     affinity: dict[str, str] = {}
     skipped: list[dict] = []
     irqs = (nic or {}).get("irqs") or []
@@ -335,13 +336,15 @@ def _irq_affinity(nic, queue_cpus, hk, reasons) -> dict:
                 affinity[num] = format_cpulist(hk)
         elif int(queue) < len(queue_cpus):
             affinity[num] = queue_cpus[int(queue)]
-        else:
-            skipped.append(
-                {"irq": num, "reason": f"queue {queue} is beyond the planned {len(queue_cpus)} queues"}
-            )
+        elif hk:
+            # A queue beyond the plan: the channel change removes it, but until then (or for good,
+            # on a driver that keeps the vector, or after a reboot that brought the channels back)
+            # it may still serve traffic, and never on a worker CPU.
+            affinity[num] = format_cpulist(hk)
     if nic is not None:
         reasons["irq_affinity"] = (
-            "each queue's IRQs pinned to that queue's CPU; other IRQs of the NIC to housekeeping"
+            "each queue's IRQs pinned to that queue's CPU; other IRQs of the NIC (and of queues beyond "
+            "the plan) to housekeeping"
             if irqs
             else "the NIC has no IRQs (veth, or a driver fastpath cannot map): RSS/XPS/RPS only"
         )

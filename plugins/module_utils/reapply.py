@@ -1,14 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
-"""fastpath-reapply: put a NIC's IRQ pinning and queue masks back after the kernel reset them.
+"""fastpath-reapply: put a NIC's tuning back after a reboot, a driver reset or a link flap.
 
-A link that goes down and up, a driver reset or a channel change re-creates the queues (rps_cpus,
+A reboot brings the NIC back with the driver's channels, rings and coalescing and no NAPI values; a
+link that goes down and up, a driver reset or a channel change re-creates the queues (rps_cpus,
 rps_flow_cnt and xps_cpus back to their defaults) and re-requests the IRQs, often under new numbers
 with the default affinity. Role nic_tuning saves what it applied, per *queue*, in
-/var/lib/fastpath/reapply/nic-<iface>.json; this command maps today's IRQs to queues again (irq_queue_map, the
-same driver-aware map nic_info uses) and writes only what differs, through the same apply core as
-the modules (settings.apply_settings: read back after writing, prior values into the snapshot so
-restore.yml can put them back). Run by udev when the interface appears or is renamed, by
-fastpath-reapply@<iface>.service on link up, and at boot. A second run changes nothing and says so.
+/var/lib/fastpath/reapply/nic-<iface>.json (sysctl_tuning the NAPI values in napi-<iface>.json);
+this command puts it back in the order the kernel needs: channels, rings, coalescing and flow hash
+first (reapply_ethtool), then the NAPI values, then the IRQs of the queues that then exist (mapped
+to queues again by irq_queue_map, the same driver-aware map nic_info uses), then the queue masks.
+It writes only what differs, through the same apply core as the modules (settings.apply_settings:
+read back after writing, prior values into the snapshot so restore.yml can put them back). Run at
+boot before fastpath-server, on each link up, and by udev when the interface or its queues appear.
+A second run changes nothing and says so.
 
 Stdlib only: it runs on the targets from a copy of these module_utils, without Ansible.
 """
@@ -31,6 +35,14 @@ from ansible_collections.fastpath.host.plugins.module_utils.link_watch import (
     open_link_socket,
 )
 from ansible_collections.fastpath.host.plugins.module_utils.partition import _irq_affinity
+from ansible_collections.fastpath.host.plugins.module_utils.reapply_ethtool import (
+    KEYS as ETHTOOL_KEYS,
+)
+from ansible_collections.fastpath.host.plugins.module_utils.reapply_ethtool import (
+    reapply_ethtool,
+    run_command,
+)
+from ansible_collections.fastpath.host.plugins.module_utils.sd_notify import notify
 from ansible_collections.fastpath.host.plugins.module_utils.settings import (
     Setting,
     apply_settings,
@@ -41,9 +53,11 @@ from ansible_collections.fastpath.host.plugins.module_utils.settings import (
 from ansible_collections.fastpath.host.plugins.module_utils.snapshot import SnapshotError
 
 PLAN_DIR = "var/lib/fastpath/reapply"
-PLAN_VERSION = 1
-# The plan keys the role saves (from cpu_partition_plan) and the reapply needs.
-PLAN_KEYS = ("queue_cpus", "housekeeping", "xps_cpus", "rps_cpus", "rps_flow_cnt")
+PLAN_VERSION = 2
+# The plan keys the role saves (from cpu_partition_plan and its ethtool inputs) and the reapply needs.
+PLAN_KEYS = ("queue_cpus", "housekeeping", "xps_cpus", "rps_cpus", "rps_flow_cnt", "ethtool")
+# The per-device NAPI values sysctl_tuning saves, each optional.
+NAPI_KEYS = ("napi_defer_hard_irqs", "gro_flush_timeout")
 
 # Exit codes: 0 done (changed or not), 1 some setting failed, 2 bad invocation or plan.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -71,6 +85,8 @@ def load_plan(ifname: str, root: str = "/") -> dict:
     missing = [k for k in PLAN_KEYS if k not in plan]
     if missing:
         raise PlanFileError(f"{path} lacks {', '.join(missing)}")
+    if not isinstance(plan["ethtool"], dict) or set(plan["ethtool"]) - set(ETHTOOL_KEYS):
+        raise PlanFileError(f"{path}: ethtool must map some of {', '.join(ETHTOOL_KEYS)} to values")
     try:
         for cpus in [*plan["queue_cpus"], plan["housekeeping"], *plan["xps_cpus"].values(),
                      *plan["rps_cpus"].values()]:
@@ -78,6 +94,36 @@ def load_plan(ifname: str, root: str = "/") -> dict:
     except (CpuSetError, AttributeError, TypeError) as e:
         raise PlanFileError(f"{path}: {e}") from None
     return plan
+
+
+def napi_path(ifname: str, root: str = "/") -> str:
+    return os.path.join(root, PLAN_DIR, f"napi-{ifname}.json")
+
+
+def load_napi(ifname: str, root: str = "/") -> dict:
+    """The NAPI values sysctl_tuning saved for `ifname` ({} when it set none)."""
+    path = napi_path(ifname, root)
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as e:
+        raise PlanFileError(f"cannot read {path}: {e}") from None
+    if not isinstance(saved, dict) or saved.get("version") != 1:
+        raise PlanFileError(f"{path} is not a fastpath NAPI plan (version 1)")
+    values = {k: saved[k] for k in NAPI_KEYS if saved.get(k) is not None}
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values.values()):
+        raise PlanFileError(f"{path}: {', '.join(NAPI_KEYS)} must be whole numbers >= 0")
+    return values
+
+
+def napi_settings(ifname: str, values: dict, root: str = "/") -> list[Setting]:
+    return [
+        plain("sysfs", f"{ifname}/{attr}", os.path.join(root, "sys/class/net", ifname, attr), value,
+              missing=f"this kernel has no {attr} for {ifname}")
+        for attr, value in sorted(values.items())
+    ]
 
 
 def current_irqs(ifname: str, root: str = "/") -> tuple[list[dict], list[str]]:
@@ -133,15 +179,22 @@ def _queue_file(root: str, key: str) -> str:
     return os.path.join(root, "sys/class/net", ifname, "queues", queue, name)
 
 
-def reapply(ifname: str, *, root: str = "/", check_mode: bool = False) -> dict:
-    """Re-apply the saved plan of `ifname`: apply_settings' result plus `skipped` IRQs and warnings.
+def reapply(ifname: str, *, root: str = "/", check_mode: bool = False, run=run_command) -> dict:
+    """Re-apply the saved plan of `ifname`: the ethtool groups' and apply_settings' results in the
+    order applied, plus `skipped` IRQs and warnings. `run` runs ethtool (tests pass a fake one).
     Raises PlanFileError for a missing or bad plan, SnapshotError if the snapshot is unusable."""
     plan = load_plan(ifname, root)
+    napi = load_napi(ifname, root)
     if not os.path.isdir(os.path.join(root, "sys/class/net", ifname)):
         raise PlanFileError(f"interface {ifname} does not exist (yet): nothing to re-apply")
+    ethtool = reapply_ethtool(ifname, plan["ethtool"], run=run, root=root, check_mode=check_mode)
+    # Read only now: a channel change above re-created the queues and re-requested their IRQs.
+    # (In check mode the IRQs are today's: what the channel change would renumber is not known.)
     nic_irqs, warnings = current_irqs(ifname, root)
     settings, skipped = build_settings(ifname, plan, nic_irqs, root)
-    out = apply_settings(settings, root=root, check_mode=check_mode)
+    out = apply_settings(napi_settings(ifname, napi, root) + settings, root=root, check_mode=check_mode)
+    out["results"] = ethtool + out["results"]
+    out["changed"] = out["changed"] or any(r["status"] == "changed" for r in ethtool)
     out["skipped"] = skipped
     out["warnings"] = warnings
     return out
@@ -172,8 +225,9 @@ def report(ifname: str, out: dict, check_mode: bool) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="fastpath-reapply",
-        description="Re-apply the IRQ affinity, RPS/RFS and XPS that fastpath's nic_tuning saved for an "
-        "interface (after a link flap, driver reset or IRQ re-request). Idempotent.",
+        description="Re-apply the channels, rings, coalescing, flow hash, NAPI values, IRQ affinity, "
+        "RPS/RFS and XPS that fastpath saved for an interface (after a reboot, link flap, driver reset "
+        "or IRQ re-request), in that order. Idempotent.",
     )
     parser.add_argument(
         "interface", help="the interface, e.g. eth0 (its plan: /var/lib/fastpath/reapply/nic-IF.json)"
@@ -197,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     with sock:
         run_once(args.interface, args.root, args.check)
+        # Ready whatever the first run found: units ordered after this one (fastpath-server) wait
+        # for it, and must not wait for a plan that is missing.
+        notify("READY=1")
         for _edge in link_up_edges(sock, ifindex, was_up=_link_up_now(args.root, args.interface)):
             _say(f"{args.interface}: link up, re-applying")
             run_once(args.interface, args.root, args.check)

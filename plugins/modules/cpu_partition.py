@@ -102,7 +102,7 @@ plan:
     queue_cpus: ["1", "2", "3"]
     channels: {rx: 14, tx: 14}
     irq_affinity: {"41": "1"}
-    irq_skipped: [{irq: "55", reason: "queue 14 is beyond the planned 14 queues"}]
+    irq_skipped: [{irq: "55", reason: "managed IRQ: the kernel sets its affinity and refuses writes"}]
     xps_cpus: {"0": "0-1,28"}
     rps_cpus: {"0": ""}
     rps_flow_cnt: {"0": 0}

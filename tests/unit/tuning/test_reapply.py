@@ -22,8 +22,9 @@ from ansible_collections.fastpath.host.plugins.module_utils.link_watch import (
 )
 
 PLAN = {
-    "version": 1,
+    "version": 2,
     "interface": "eth1",
+    "ethtool": {},
     "queue_cpus": ["2", "3", "4", "5"],
     "housekeeping": "0",
     "xps_cpus": {"0": "0-2", "1": "1,3", "2": "4,6", "3": "5,7"},
@@ -129,8 +130,10 @@ def test_no_plan_fails_with_the_file_named(host, capsys):
 
 @pytest.mark.parametrize(("plan", "message"), [
     ("{not json", "cannot read"),
-    (json.dumps({"version": 9}), "is not a fastpath NIC plan (version 1)"),
-    (json.dumps({"version": 1, "queue_cpus": []}), "lacks housekeeping, xps_cpus, rps_cpus, rps_flow_cnt"),
+    (json.dumps({"version": 9}), "is not a fastpath NIC plan (version 2)"),
+    (json.dumps({"version": 2, "queue_cpus": []}),
+     "lacks housekeeping, xps_cpus, rps_cpus, rps_flow_cnt, ethtool"),
+    (json.dumps({**PLAN, "ethtool": {"channel": {"combined": 2}}}), "ethtool must map some of channels"),
     (json.dumps({**PLAN, "queue_cpus": ["two"]}), "nic-eth1.json: "),
 ])
 def test_a_broken_plan_fails_cleanly_and_changes_nothing(host, capsys, plan, message):
