@@ -18,11 +18,15 @@ void lg_usage(FILE *f)
 		"         [--duration SEC] [--size BYTES] [--sessions N] [--flows N] [--threads N]\n"
 		"         [--cpus CPULIST] [--batch N] [--linger-ms MS] [--session-base N]\n"
 		"         [--max-loss PCT] [--min-rate PPS] [--max-p99-us US] [--gso | --no-gso] [--quiet]\n"
+		"         [--afxdp IFACE --dst-mac MAC]\n"
 		"Sends fastpath packets (input: expects state replies; ping: expects pong) for a bounded\n"
 		"time, prints progress each second on stderr and a JSON summary on stdout. A batch for one\n"
 		"source port leaves by sendmmsg, or with --gso in one UDP GSO send where the kernel allows\n"
 		"(far less CPU per packet; but on virtual links - veth, bridges - the receiver can get the\n"
 		"send as one frame of many datagrams, which an XDP program sees as one packet).\n"
+		"--afxdp sends and receives whole frames through AF_XDP sockets on IFACE (thread i on rx\n"
+		"queue i; at most 8 flows), fastpath's XDP program redirecting the replies; MAC is the next\n"
+		"hop's (see `ip neigh`).\n"
 		"Exit: 0 ok, 1 runtime error, 2 usage, 3 loss above --max-loss, 4 reply rate below\n"
 		"--min-rate, 5 p99 RTT above --max-p99-us.\n");
 }
@@ -86,13 +90,14 @@ static const struct option opts[] = {
 	{ "min-rate", required_argument, NULL, 'R' },  { "max-p99-us", required_argument, NULL, 'P' },
 	{ "quiet", no_argument, NULL, 'q' },           { "help", no_argument, NULL, 'h' },
 	{ "no-gso", no_argument, NULL, 'G' },          { "gso", no_argument, NULL, 'g' },
+	{ "afxdp", required_argument, NULL, 'X' },     { "dst-mac", required_argument, NULL, 'M' },
 	{ NULL, 0, NULL, 0 },
 };
 
 int lg_parse_args(int argc, char **argv, struct lg_config *cfg, FILE *f)
 {
 	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
-	bool have_dst = false, have_flows = false;
+	bool have_dst = false, have_flows = false, have_mac = false;
 	uint64_t v;
 	int opt;
 
@@ -199,6 +204,25 @@ int lg_parse_args(int argc, char **argv, struct lg_config *cfg, FILE *f)
 		case 'g':
 			cfg->gso = true;
 			break;
+		case 'X':
+			if (!optarg[0] || strlen(optarg) >= sizeof(cfg->afxdp_iface))
+				return bad(f, "--afxdp", optarg, "an interface name");
+			strcpy(cfg->afxdp_iface, optarg);
+			break;
+		case 'M': {
+			unsigned int m[6];
+			char end;
+
+			if (sscanf(optarg, "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &end) != 6)
+				return bad(f, "--dst-mac", optarg, "aa:bb:cc:dd:ee:ff");
+			for (int i = 0; i < 6; i++) {
+				if (m[i] > 0xff)
+					return bad(f, "--dst-mac", optarg, "aa:bb:cc:dd:ee:ff");
+				cfg->dst_mac[i] = (unsigned char)m[i];
+			}
+			have_mac = true;
+			break;
+		}
 		case 'h':
 			lg_usage(stdout);
 			exit(0);
@@ -222,5 +246,11 @@ int lg_parse_args(int argc, char **argv, struct lg_config *cfg, FILE *f)
 		return bad(f, "--threads", "", "more threads than sessions");
 	if (cfg->rate_pps && cfg->rate_pps < cfg->threads)
 		return bad(f, "--rate", "", "below one packet/s per thread");
+	if (cfg->afxdp_iface[0] && !have_mac)
+		return bad(f, "--dst-mac", "", "required with --afxdp");
+	if (cfg->afxdp_iface[0] && cfg->gso)
+		return bad(f, "--gso", "", "not with --afxdp: frames are built whole");
+	if (cfg->afxdp_iface[0] && cfg->flows > 8)
+		return bad(f, "--flows", "", "at most 8 with --afxdp (the XDP program's ports)");
 	return LG_EXIT_OK;
 }

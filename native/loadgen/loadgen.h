@@ -3,6 +3,7 @@
 #ifndef FASTPATH_LOADGEN_H
 #define FASTPATH_LOADGEN_H
 
+#include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -59,6 +60,9 @@ struct lg_config {
 	uint64_t max_p99_us;      /* 0: not checked */
 	bool quiet;               /* no progress lines */
 	bool gso;                 /* --gso: send a batch as one UDP_SEGMENT send (default: sendmmsg) */
+	char afxdp_iface[IF_NAMESIZE]; /* --afxdp IFACE: frames through AF_XDP sockets (afxdp.c) */
+	unsigned char dst_mac[6];      /* --dst-mac: the next hop's MAC, needed with --afxdp */
+	struct lg_afxdp *ax;           /* set by lg_afxdp_prepare */
 };
 
 struct lg_counters {
@@ -85,6 +89,21 @@ void lg_usage(FILE *f);
 /* worker.c: the thread body. */
 void *lg_worker(void *arg);
 uint64_t lg_now_ns(void);
+
+/* worker.c: check one reply (a UDP payload) and count it, RTT included. */
+void lg_account_reply(struct lg_thread *t, uint8_t expect, const unsigned char *buf, unsigned int len,
+		      uint64_t now);
+
+/*
+ * afxdp.c (--afxdp): before the threads start, reserve the flows' source ports with UDP sockets and
+ * attach fastpath's XDP program to the interface, redirecting replies to those ports into the
+ * threads' AF_XDP sockets (thread i: rx queue i). lg_afxdp_worker is then the thread body.
+ * lg_afxdp_prepare returns 0 or prints why and returns LG_EXIT_RUNTIME; lg_afxdp_finish detaches.
+ */
+struct lg_afxdp;
+int lg_afxdp_prepare(struct lg_config *cfg);
+void *lg_afxdp_worker(void *arg);
+void lg_afxdp_finish(struct lg_config *cfg);
 
 /* summary.c: JSON on f, returns the exit code the thresholds give. */
 int lg_summary(FILE *f, const struct lg_config *cfg, struct lg_thread *threads, double elapsed_s,

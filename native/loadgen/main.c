@@ -65,6 +65,8 @@ int main(int argc, char **argv)
 	rc = lg_parse_args(argc, argv, &cfg, stderr);
 	if (rc)
 		return rc;
+	if (cfg.afxdp_iface[0] && lg_afxdp_prepare(&cfg) != 0)
+		return LG_EXIT_RUNTIME;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	th = calloc(cfg.threads, sizeof(*th));
@@ -77,7 +79,7 @@ int main(int argc, char **argv)
 	for (; started < cfg.threads; started++) {
 		th[started] = (struct lg_thread){ .index = started, .cfg = &cfg, .start_ns = start, .end_ns = end,
 						  .stop = &stop_flag };
-		if (pthread_create(&th[started].tid, NULL, lg_worker, &th[started]) != 0) {
+		if (pthread_create(&th[started].tid, NULL, cfg.ax ? lg_afxdp_worker : lg_worker, &th[started]) != 0) {
 			fprintf(stderr, "fastpath-loadgen: cannot start thread %u: %s\n", started, strerror(errno));
 			atomic_store(&stop_flag, true);
 			rc = LG_EXIT_RUNTIME;
@@ -93,6 +95,7 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < started; i++)
 		pthread_join(th[i].tid, NULL);
 	done = lg_now_ns();
+	lg_afxdp_finish(&cfg);
 	for (unsigned int i = 0; i < started; i++) {
 		if (th[i].err) {
 			fprintf(stderr, "fastpath-loadgen: %s\n", th[i].errmsg);

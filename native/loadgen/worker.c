@@ -220,25 +220,26 @@ static void send_batch(struct worker *w, unsigned int f, unsigned int n)
 	}
 }
 
-static void account_reply(struct worker *w, const unsigned char *buf, unsigned int len, uint64_t now)
+void lg_account_reply(struct lg_thread *t, uint8_t expect, const unsigned char *buf, unsigned int len,
+		      uint64_t now)
 {
 	const struct fp_hdr *h = (const void *)buf;
 	uint64_t ts, rtt;
 
-	if (fp_hdr_check(h, len) != FP_DROP_NONE || h->type != w->expect || !(ntohs(h->flags) & FP_F_REPLY)) {
-		atomic_fetch_add_explicit(&w->t->c.bad, 1, memory_order_relaxed);
+	if (fp_hdr_check(h, len) != FP_DROP_NONE || h->type != expect || !(ntohs(h->flags) & FP_F_REPLY)) {
+		atomic_fetch_add_explicit(&t->c.bad, 1, memory_order_relaxed);
 		return;
 	}
 	ts = be64toh(h->send_ts_ns);
 	rtt = now - ts;
 	if (ts > now || rtt > MAX_RTT_NS) { /* not a timestamp we sent */
-		atomic_fetch_add_explicit(&w->t->c.bad, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&t->c.bad, 1, memory_order_relaxed);
 		return;
 	}
-	lg_hist_record(&w->t->rtt, rtt);
-	atomic_fetch_add_explicit(&w->t->c.received, 1, memory_order_relaxed);
+	lg_hist_record(&t->rtt, rtt);
+	atomic_fetch_add_explicit(&t->c.received, 1, memory_order_relaxed);
 	if (ntohs(h->flags) & FP_F_XDP)
-		atomic_fetch_add_explicit(&w->t->c.xdp, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&t->c.xdp, 1, memory_order_relaxed);
 }
 
 /* Read every reply that is waiting on the sockets the last ppoll found readable, without blocking. */
@@ -257,7 +258,7 @@ static void drain(struct worker *w)
 			uint64_t now = lg_now_ns();
 
 			for (int i = 0; i < n; i++)
-				account_reply(w, w->rxiov[i].iov_base, w->rx[i].msg_len, now);
+				lg_account_reply(w->t, w->expect, w->rxiov[i].iov_base, w->rx[i].msg_len, now);
 		} while ((unsigned int)n == w->cfg->batch);
 	}
 }

@@ -2,6 +2,8 @@
 /* Frame parsing and in-place replies for the AF_XDP path: see frame.h. */
 #include "frame.h"
 
+#include "fastpath_csum.h"
+
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -15,31 +17,6 @@
 #define IP_FRAGMENT_BITS 0x3fff /* MF flag and fragment offset */
 #define VLAN_HLEN 4
 
-/* Ones' complement sum of n bytes as 16-bit words in memory order; an odd last byte is padded. */
-static uint32_t sum_bytes(const uint8_t *p, uint32_t n, uint32_t sum)
-{
-	uint16_t w;
-
-	for (; n >= 2; p += 2, n -= 2) {
-		memcpy(&w, p, 2);
-		sum += w;
-	}
-	if (n) {
-		uint8_t pad[2] = { p[0], 0 };
-
-		memcpy(&w, pad, 2);
-		sum += w;
-	}
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /* The UDP pseudo header's sum (addresses, protocol, UDP length), in memory word order. */
 static uint32_t pseudo_sum(const struct fp_frame *f)
 {
@@ -47,8 +24,8 @@ static uint32_t pseudo_sum(const struct fp_frame *f)
 	uint32_t sum = htons(IPPROTO_UDP) + htons((uint16_t)f->udp_len);
 
 	if (f->is_v6)
-		return sum_bytes(l3 + offsetof(struct ipv6hdr, saddr), 32, sum);
-	return sum_bytes(l3 + offsetof(struct iphdr, saddr), 8, sum);
+		return fp_csum_add(l3 + offsetof(struct ipv6hdr, saddr), 32, sum);
+	return fp_csum_add(l3 + offsetof(struct iphdr, saddr), 8, sum);
 }
 
 /*
@@ -64,9 +41,9 @@ static bool udp_csum_ok(const struct fp_frame *f)
 
 	if (udp->check == 0)
 		return !f->is_v6;
-	if (udp->check == fold(pseudo))
+	if (udp->check == fp_csum_fold(pseudo))
 		return true;
-	return fold(sum_bytes(f->data + f->udp_off, f->udp_len, pseudo)) == 0xffff;
+	return fp_csum_fold(fp_csum_add(f->data + f->udp_off, f->udp_len, pseudo)) == 0xffff;
 }
 
 /* IPv4: version 4, no options, not a fragment, UDP, lengths that fit the frame, a good checksum. */
@@ -81,7 +58,7 @@ static enum fp_drop_reason parse_v4(struct fp_frame *f, uint32_t *ip_payload)
 	tot = ntohs(ip->tot_len);
 	if (tot < sizeof(*ip) || f->l3_off + tot > f->len)
 		return FP_DROP_SHORT;
-	if (fold(sum_bytes((const uint8_t *)ip, sizeof(*ip), 0)) != 0xffff)
+	if (fp_csum_fold(fp_csum_add((const uint8_t *)ip, sizeof(*ip), 0)) != 0xffff)
 		return FP_DROP_CHECKSUM;
 	*ip_payload = tot - sizeof(*ip);
 	f->udp_off = f->l3_off + sizeof(*ip);
@@ -134,7 +111,7 @@ enum fp_drop_reason fp_frame_parse(uint8_t *data, uint32_t len, uint16_t port, s
 	if (ip_payload < sizeof(*udp))
 		return FP_DROP_SHORT;
 	udp = (const void *)(data + f->udp_off);
-	if (ntohs(udp->dest) != port)
+	if (port && ntohs(udp->dest) != port)
 		return FP_DROP_SHORT;
 	f->udp_len = ntohs(udp->len);
 	/* Longer than the IP payload: claims bytes that are not there. Shorter: the stack trims. */
@@ -174,10 +151,10 @@ void fp_frame_make_reply(struct fp_frame *f)
 		swap(&ip->saddr, &ip->daddr, 4);
 		ip->ttl = REPLY_HOP_LIMIT;
 		ip->check = 0;
-		ip->check = (uint16_t)~fold(sum_bytes(l3, sizeof(*ip), 0));
+		ip->check = (uint16_t)~fp_csum_fold(fp_csum_add(l3, sizeof(*ip), 0));
 	}
 	/* Anything past the UDP length (Ethernet padding) goes out as it came: never more bytes. */
 	udp->check = 0;
-	check = (uint16_t)~fold(sum_bytes(f->data + f->udp_off, f->udp_len, pseudo_sum(f)));
+	check = (uint16_t)~fp_csum_fold(fp_csum_add(f->data + f->udp_off, f->udp_len, pseudo_sum(f)));
 	udp->check = check ? check : 0xffff; /* 0 would mean "no checksum" */
 }

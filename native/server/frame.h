@@ -26,7 +26,7 @@ struct fp_frame {
 };
 
 /*
- * Parse data[0..len) as a datagram to UDP `port`. Returns FP_DROP_NONE with f filled in, or why the
+ * Parse data[0..len) as a datagram to UDP `port` (0: any port). Returns FP_DROP_NONE with f filled in, or why the
  * frame is refused (a frame that is not IP/UDP to `port`, or carries IP options, fragments or
  * extension headers, is FP_DROP_SHORT: the XDP program never redirects such frames here).
  */
