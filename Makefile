@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 LAB_SIZE ?= 3
+# netns (nspawn hosts) or vm (QEMU VMs as servers, netns load clients)
+LAB_KIND ?= netns
 
 .PHONY: setup demo test lint bench lab-image lab-up lab-down lab-status clean
 
@@ -31,10 +33,10 @@ bench: setup
 	$(BIN)/python bench/bench_host_model.py
 
 lab-image: setup
-	$(BIN)/fastpath lab image
+	$(BIN)/fastpath lab image --kind $(LAB_KIND)
 
 lab-up: lab-image
-	$(BIN)/fastpath lab up --size $(LAB_SIZE)
+	$(BIN)/fastpath lab up --kind $(LAB_KIND) --size $(LAB_SIZE)
 
 lab-down: setup
 	$(BIN)/fastpath lab down

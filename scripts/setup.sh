@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev liburing-dev libxdp-dev bpftool xdp-tools
   ethtool iproute2 procps iputils-ping debootstrap systemd-container openssh-client
-  python3-venv iperf3 chromium jq git shellcheck
+  python3-venv iperf3 chromium jq git shellcheck qemu-system-x86 qemu-utils
 )
 
 step() { printf '==> %s\n' "$*"; }

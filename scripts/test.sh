@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Run every test stage in order; stop at the first that fails, with a non-zero exit.
-# Usage: scripts/test.sh [stage ...]   stages: lint sanity unit native integration molecule (default: all)
+# Usage: scripts/test.sh [stage ...]   stages: lint sanity unit native integration vm molecule (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$PWD/.venv/bin
 export PATH=$BIN:$PATH ANSIBLE_CONFIG=$PWD/ansible.cfg
 STAGES=("$@")
-[ ${#STAGES[@]} -gt 0 ] || STAGES=(lint sanity unit native integration molecule)
+[ ${#STAGES[@]} -gt 0 ] || STAGES=(lint sanity unit native integration vm molecule)
 
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 # --durations: every run prints its slowest tests, so CI time can be measured where it goes.
@@ -40,7 +40,13 @@ stage_native() { make -C native test; }
 # Root-only tests: lab hosts (instance 2), the machine's own sysctls and IRQs (put back after).
 stage_integration() {
   "$BIN/fastpath" lab image
-  run_pytest -q tests/integration
+  run_pytest -q -m "not vm" tests/integration
+}
+# The same lab instance with QEMU VMs as its servers (see docs/lab.md): the tests only a VM can run.
+# One fleet is shared by the tests of a module; the VM image is cached like the lab image.
+stage_vm() {
+  "$BIN/fastpath" lab image --kind vm
+  run_pytest -q -m vm tests/integration
 }
 stage_molecule() {
   "$BIN/fastpath" lab image

@@ -36,13 +36,15 @@ def fastpath_lab(*args: str, env: dict | None = None, timeout: float = 300) -> s
 
 
 def leftovers(instance: int) -> list[str]:
-    """Everything of a lab instance that still exists on the machine: namespaces, links, mounts,
-    nspawn processes, state. Empty means the instance is fully gone."""
+    """Everything of a lab instance that still exists on the machine: namespaces, links (veths, taps,
+    bridge), mounts, nspawn and QEMU processes, disks and state. Empty means the instance is fully gone."""
     found = [f"netns {n}" for n in net.own_netns(instance)]
     found += [f"link {n}" for n in net.own_links(instance)]
     found += [f"mount {m}" for m in mounts.mounted_under(paths.instance_dir(instance))]
     found += [f"nspawn PID {p}" for p in procs.find_by_cmdline("systemd-nspawn",
                                                                f"--directory={paths.instance_dir(instance)}/")]
+    found += [f"QEMU PID {p}" for p in procs.find_by_cmdline("qemu-system-x86_64",
+                                                             f"{paths.instance_dir(instance)}/")]
     if paths.instance_dir(instance).exists():
         found.append(f"directory {paths.instance_dir(instance)}")
     found += [f"cgroup {d}" for h in cgroups.hierarchies()

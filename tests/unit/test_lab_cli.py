@@ -14,6 +14,12 @@ from fastpath.lab import paths
         (["lab", "up", "--instance", "16"], "lab instance must be between 0 and 15, got 16"),
         (["lab", "down", "--instance", "-1"], "lab instance must be between 0 and 15, got -1"),
         (["lab", "up", "--timeout", "0"], "--timeout must be positive"),
+        (["lab", "up", "--kind", "vm", "--vcpus", "0"], "--vcpus must be between 1 and 16, got 0"),
+        (["lab", "up", "--kind", "vm", "--memory", "10"], "--memory must be between 512 and 16384 MiB"),
+        (["lab", "up", "--kind", "vm", "--queues", "0"], "--queues must be between 1 and 16, got 0"),
+        (["lab", "up", "--kind", "vm", "--distro", "sid"], "unknown distro 'sid'"),
+        (["lab", "up", "--distro", "bookworm"], "--distro is for VMs: add --kind vm"),
+        (["lab", "image", "--kind", "vm", "--distro", "sid"], "unknown distro 'sid'"),
     ],
 )
 def test_bad_input_is_a_message_and_exit_2(argv, message, capsys, tmp_path, monkeypatch):

@@ -10,17 +10,31 @@ import sys
 from . import fleet
 from .errors import EXIT_USAGE, LabError
 
+KINDS = ("netns", "vm")
+# Two TCG VMs booting side by side on two busy cores take minutes, not seconds.
+DEFAULT_TIMEOUT = {"netns": 90.0, "vm": 420.0}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="lab_command", required=True)
     image = sub.add_parser("image", help="build the cached Debian 12 image lab hosts boot from")
     image.add_argument("--rebuild", action="store_true", help="build again even if the image is cached")
+    kind_help = "netns: systemd-nspawn hosts in namespaces; vm: QEMU VMs as servers (default netns)"
+    image.add_argument("--kind", choices=KINDS, default="netns", help=kind_help)
+    image.add_argument("--distro", default=None, help="VM image distro: bookworm (default) or trixie")
     instance_help = (f"which lab, 0-{fleet.MAX_INSTANCE}: subnet 198.18.N.0/24 "
                      f"(default: ${fleet.INSTANCE_ENV} or 0)")
     up = sub.add_parser("up", help="bring the lab fleet up (hosts already up are left alone)")
     up.add_argument("--size", type=int, default=fleet.DEFAULT_SIZE,
-                    help=f"number of hosts, 1-{fleet.MAX_SIZE} (default {fleet.DEFAULT_SIZE})")
-    up.add_argument("--timeout", type=float, default=90, help="seconds to wait for sshd on the hosts")
+                    help=f"number of hosts, 1-{fleet.MAX_SIZE} (default {fleet.DEFAULT_SIZE}; with --kind vm "
+                    "the servers are VMs and the clients netns hosts)")
+    up.add_argument("--timeout", type=float, default=None,
+                    help="seconds to wait for sshd on the hosts (default 90, or 420 with --kind vm)")
+    up.add_argument("--kind", choices=KINDS, default="netns", help=kind_help)
+    up.add_argument("--vcpus", type=int, default=4, help="vCPUs of each VM (default 4)")
+    up.add_argument("--memory", type=int, default=1536, help="MiB of memory of each VM (default 1536)")
+    up.add_argument("--queues", type=int, default=None, help="virtio-net queues of each VM (default: vCPUs)")
+    up.add_argument("--distro", default=None, help="VM distro: bookworm (default) or trixie")
     down = sub.add_parser("down", help="remove every host, veth, bridge, namespace and mount of the lab")
     status = sub.add_parser("status", help="show each host: address, PID, systemd state, ssh")
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -47,18 +61,36 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.lab_command != "image":
         instance = (fleet.instance_from_env() if args.instance is None
                     else fleet.validate_instance(args.instance))
+    shape = None
+    if args.lab_command in ("image", "up") and (args.kind == "vm" or args.distro is not None):
+        from . import vm, vm_image
+
+        if args.kind != "vm":
+            raise LabError("--distro is for VMs: add --kind vm", EXIT_USAGE)
+        distro = vm_image.validate_distro(args.distro or vm_image.DEFAULT_DISTRO)
+        if args.lab_command == "up":
+            shape = vm.validate_shape(args.vcpus, args.memory, args.queues)
+            shape = vm.VmShape(shape.vcpus, shape.memory, shape.queues, distro)
     if args.lab_command == "up":
         fleet.validate_size(args.size)
+        if args.timeout is None:
+            args.timeout = DEFAULT_TIMEOUT[args.kind]
         if args.timeout <= 0:
             raise LabError(f"--timeout must be positive, got {args.timeout}", EXIT_USAGE)
     if args.lab_command in ("image", "up", "down") and os.geteuid() != 0:
         raise LabError(f"`fastpath lab {args.lab_command}` needs root (namespaces, mounts, systemd-nspawn)",
                        EXIT_USAGE)
     if args.lab_command == "image":
-        image.build(rebuild=args.rebuild, in_use=_images_in_use())
+        if args.kind == "vm":
+            from . import vm_image
+
+            vm_image.build(args.distro or vm_image.DEFAULT_DISTRO, rebuild=args.rebuild,
+                           in_use=_images_in_use())
+        else:
+            image.build(rebuild=args.rebuild, in_use=_images_in_use())
         return 0
     if args.lab_command == "up":
-        lab.up(args.size, instance, args.timeout)
+        lab.up(args.size, instance, args.timeout, kind=args.kind, shape=shape)
         _print_table(lab.status(instance))
         return 0
     if args.lab_command == "down":
@@ -90,10 +122,19 @@ def _images_in_use() -> dict[str, list[int]]:
     return users
 
 
+def _kind(record: dict) -> str:
+    """netns, or vm/kvm or vm/tcg: which accelerator a VM runs on matters for reading its times."""
+    if record.get("kind") == "vm":
+        return f"vm/{record.get('accel') or '?'}"
+    return record.get("kind") or "-"
+
+
 def _print_table(records: list[dict]) -> None:
-    header = ("HOST", "GROUP", "ADDRESS", "NETNS", "PID", "RUNNING", "SYSTEMD", "SSH")
-    rows = [header] + [(r["name"], r["group"], r["address"], r["netns"], str(r["pid"] or "-"),
-                        "yes" if r["running"] else "no", r["systemd"] or "-", "yes" if r["ssh"] else "no")
+    header = ("HOST", "GROUP", "ADDRESS", "NETNS", "PID", "RUNNING", "SYSTEMD", "SSH", "KIND", "VCPUS",
+              "QUEUES")
+    rows = [header] + [(r["name"], r["group"], r["address"], r["netns"] or "-", str(r["pid"] or "-"),
+                        "yes" if r["running"] else "no", r["systemd"] or "-", "yes" if r["ssh"] else "no",
+                        _kind(r), str(r.get("vcpus") or "-"), str(r.get("queues") or "-"))
                        for r in records]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:

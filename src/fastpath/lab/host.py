@@ -91,7 +91,8 @@ def wait_for_ssh(hosts: list[HostState], timeout: float, *, probe=ssh.reachable,
     while pending:
         for hs in list(pending):
             if not procs.alive(hs.pid, hs.pid_start):
-                raise LabError(f"{hs.name}: systemd-nspawn (PID {hs.pid}) died while booting; console log "
+                what = "QEMU" if hs.kind == "vm" else "systemd-nspawn"
+                raise LabError(f"{hs.name}: {what} (PID {hs.pid}) died while booting; console log "
                                f"{console_tail(hs.console_log)}", EXIT_BOOT)
             left = deadline - clock()
             if left <= 0:

@@ -12,7 +12,7 @@ import fcntl
 import shutil
 from collections.abc import Iterator
 
-from . import fleet, host, image, mounts, net, paths, procs, ssh
+from . import fleet, host, image, kvm_probe, mounts, net, paths, procs, ssh, vm, vm_image
 from .errors import EXIT_BUSY, LabError
 from .state import HostState, LabState
 from .state import load as load_state
@@ -36,11 +36,16 @@ def locked(instance: int) -> Iterator[None]:
         yield
 
 
-def up(size: int, instance: int, timeout: float = 90) -> LabState:
+def up(size: int, instance: int, timeout: float = 90, kind: str = "netns",
+       shape: vm.VmShape | None = None) -> LabState:
+    """Bring the instance up; with kind "vm" its servers are QEMU VMs and its clients netns hosts."""
     fleet.validate_size(size)
     fleet.validate_instance(instance)
     lower = image.rootfs()  # a clear error now if the image is missing
+    shape = shape or vm.VmShape()
+    vm_dir = vm_image.require(shape.distro) if kind == "vm" else None
     ssh.ensure_keypair()
+    accel = kvm_probe.accel(vm_dir / "vmlinuz") if vm_dir else ""
     with locked(instance):
         state = _load_or_recover(instance)
         old_image = state.image
@@ -55,6 +60,36 @@ def up(size: int, instance: int, timeout: float = 90) -> LabState:
         net.ensure_bridge(instance)
         for spec in wanted:
             recorded = state.hosts.get(spec.name)
+            want_kind = "vm" if vm_dir and spec.group == fleet.SERVER_GROUP else "netns"
+            if recorded and recorded.kind != want_kind:
+                print(f"{spec.name}: is a {recorded.kind} host, wanted {want_kind}; making it again",
+                      flush=True)
+                _teardown(instance, state.hosts.pop(spec.name))
+                save_state(state)
+                recorded = None
+            if recorded and want_kind == "vm":
+                trouble = vm.problems(recorded)
+                wanted_shape = (shape.vcpus, shape.memory, shape.nic_queues, str(vm_dir))
+                if not trouble and (recorded.vcpus, recorded.memory, recorded.queues,
+                                    recorded.image) != wanted_shape:
+                    trouble = ["started with another shape or image"]
+                if not trouble:
+                    print(f"{spec.name}: already up ({spec.address}), left alone", flush=True)
+                    continue
+                print(f"{spec.name}: {'; '.join(trouble)}; making it again", flush=True)
+                _teardown(instance, state.hosts.pop(spec.name))
+                save_state(state)
+                recorded = None
+            if want_kind == "vm":
+                if vm.leftovers(spec) or host.leftovers(spec):
+                    print(f"{spec.name}: leftovers of an earlier run; cleaning them", flush=True)
+                    _teardown_by_name(instance, spec)
+                print(f"{spec.name}: starting VM ({spec.group}, {spec.address}, {accel}, "
+                      f"{shape.vcpus} vCPUs, {shape.memory} MiB, {shape.nic_queues} queues)", flush=True)
+                vm.create_tap(spec)
+                state.hosts[spec.name] = vm.boot(spec, vm_dir, shape, accel, wanted)
+                save_state(state)
+                continue
             if recorded:
                 trouble = host.problems(recorded)
                 if not trouble:
@@ -69,11 +104,11 @@ def up(size: int, instance: int, timeout: float = 90) -> LabState:
                 _teardown(instance, state.hosts.pop(spec.name))
                 save_state(state)
             else:
-                found = host.leftovers(spec)
+                found = host.leftovers(spec) + vm.leftovers(spec)
                 if found:
                     print(f"{spec.name}: leftovers of an earlier run ({', '.join(found)}); cleaning them",
                           flush=True)
-                    host.teardown(instance, spec.name, spec.netns, spec.veth)
+                    _teardown_by_name(instance, spec)
             print(f"{spec.name}: starting ({spec.group}, {spec.address})", flush=True)
             net.create_host_net(spec)
             root = host.prepare_root(spec, lower, wanted)
@@ -100,7 +135,16 @@ def _load_or_recover(instance: int) -> LabState:
 
 
 def _teardown(instance: int, hs: HostState) -> None:
-    host.teardown(instance, hs.name, hs.netns, hs.veth, hs.pid, hs.pid_start)
+    if hs.kind == "vm":
+        vm.teardown(instance, hs.name, hs.veth, hs.pid, hs.pid_start)
+    else:
+        host.teardown(instance, hs.name, hs.netns, hs.veth, hs.pid, hs.pid_start)
+
+
+def _teardown_by_name(instance: int, spec: fleet.HostSpec) -> None:
+    """Whatever either kind of host left under this name (no state records it)."""
+    vm.teardown(instance, spec.name, spec.veth)
+    host.teardown(instance, spec.name, spec.netns, spec.veth)
 
 
 def down(instance: int) -> list[str]:
@@ -108,16 +152,18 @@ def down(instance: int) -> list[str]:
     fleet.validate_instance(instance)
     with locked(instance):
         state = _load_or_recover(instance)
-        targets: dict[str, tuple[str, str, int, int]] = {
-            hs.name: (hs.netns, hs.veth, hs.pid, hs.pid_start) for hs in state.hosts.values()}
+        targets = dict(state.hosts)
         # Also whatever is found by name: a crash may have left pieces no state records.
         for spec in fleet.plan(fleet.MAX_SIZE, instance):
-            if spec.name not in targets and host.leftovers(spec):
-                targets[spec.name] = (spec.netns, spec.veth, 0, 0)
+            if spec.name not in targets and (host.leftovers(spec) or vm.leftovers(spec)):
+                targets[spec.name] = HostState.from_spec(spec)
         # SIGTERM every host at once so their shutdowns overlap, then clean each one.
-        procs.terminate({pid: start for (_netns, _veth, pid, start) in targets.values() if pid})
-        for name, (netns, veth, pid, start) in sorted(targets.items()):
-            host.teardown(instance, name, netns, veth, pid, start)
+        procs.terminate({hs.pid: hs.pid_start for hs in targets.values() if hs.pid})
+        for name, hs in sorted(targets.items()):
+            if hs.pid:
+                _teardown(instance, hs)
+            else:
+                _teardown_by_name(instance, fleet.HostSpec(hs.name, hs.group, instance, hs.address))
             print(f"{name}: removed", flush=True)
         net.delete_bridge(instance)
         mounts.unmount_all_under(paths.instance_dir(instance))
@@ -132,7 +178,8 @@ def status(instance: int) -> list[dict]:
     state = load_state(instance)
     if state is None:
         return [{"name": s.name, "group": s.group, "address": s.address, "netns": s.netns, "pid": None,
-                 "running": False, "systemd": None, "ssh": False, "problems": ["lab is down"]}
+                 "running": False, "systemd": None, "ssh": False, "problems": ["lab is down"],
+                 "kind": None, "accel": None, "vcpus": None, "queues": None}
                 for s in fleet.plan(fleet.DEFAULT_SIZE, instance)]
     from concurrent.futures import ThreadPoolExecutor
 
@@ -141,6 +188,14 @@ def status(instance: int) -> list[dict]:
 
 
 def _host_status(hs: HostState) -> dict:
+    record = _probe(hs)
+    record.update(kind=hs.kind, accel=hs.accel or None, vcpus=hs.vcpus or None, queues=hs.queues or None)
+    if hs.kind == "vm":
+        record["problems"] = vm.problems(hs)
+    return record
+
+
+def _probe(hs: HostState) -> dict:
     running = procs.alive(hs.pid, hs.pid_start)
     systemd = None
     reachable = False
@@ -150,4 +205,5 @@ def _host_status(hs: HostState) -> dict:
             reachable = True
             systemd = proc.stdout.strip() or "unknown"
     return {"name": hs.name, "group": hs.group, "address": hs.address, "netns": hs.netns, "pid": hs.pid,
-            "running": running, "systemd": systemd, "ssh": reachable, "problems": host.problems(hs)}
+            "running": running, "systemd": systemd, "ssh": reachable,
+            "problems": [] if hs.kind == "vm" else host.problems(hs)}

@@ -33,6 +33,14 @@ class HostState:
     console_log: str = ""
     # The image directory the host's overlay sits on: never pruned or rebuilt while the host runs.
     image: str = ""
+    # "netns" (systemd-nspawn in a namespace) or "vm" (QEMU: pid is QEMU's, veth is its tap, netns is
+    # empty); the VM fields record what it was started with.
+    kind: str = "netns"
+    accel: str = ""
+    vcpus: int = 0
+    memory: int = 0
+    queues: int = 0
+    disk: str = ""
 
     @classmethod
     def from_spec(cls, spec: HostSpec) -> HostState:

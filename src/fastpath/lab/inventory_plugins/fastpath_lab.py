@@ -29,6 +29,8 @@ description:
   - Lists the hosts of one lab instance from its state file (C(/var/lib/fastpath-lab/N/state.json))
     when the lab is up, else the default 3-host fleet, so the fleet is always visible and a down lab
     shows up as unreachable hosts (with a warning saying why) rather than as an empty inventory.
+  - Each host carries C(fastpath_lab_kind), C(netns) for a systemd-nspawn host or C(vm) for a QEMU VM
+    (whose C(fastpath_lab_netns) is empty).
   - Groups C(dataplane_servers), C(load_clients) and C(lab) (every lab host).
   - Needs the C(fastpath) Python package (C(make setup) installs it into the virtual environment).
 version_added: "0.1.0"
@@ -81,12 +83,13 @@ class InventoryModule(BaseInventoryPlugin):
         if recorded is None:
             self.display.warning(f"lab instance {instance} is down: listing its default fleet, which is "
                                  f"unreachable until `fastpath lab up --instance {instance}`")
-            hosts = [(s.name, s.group, s.address, s.netns) for s in fleet.plan(fleet.DEFAULT_SIZE, instance)]
+            hosts = [(s.name, s.group, s.address, s.netns, "netns")
+                     for s in fleet.plan(fleet.DEFAULT_SIZE, instance)]
         else:
-            hosts = [(h.name, h.group, h.address, h.netns) for h in recorded.hosts.values()]
+            hosts = [(h.name, h.group, h.address, h.netns, h.kind) for h in recorded.hosts.values()]
         for group in (LAB_GROUP, fleet.SERVER_GROUP, fleet.CLIENT_GROUP):
             self.inventory.add_group(group)
-        for name, group, address, netns in hosts:
+        for name, group, address, netns, kind in hosts:
             self.inventory.add_host(name, group=group)
             self.inventory.add_child(LAB_GROUP, name)
             host_vars = {
@@ -95,6 +98,8 @@ class InventoryModule(BaseInventoryPlugin):
                 "ansible_ssh_private_key_file": str(paths.SSH_KEY),
                 "ansible_python_interpreter": "/usr/bin/python3",
                 "fastpath_lab_netns": netns,
+                # "netns" (an nspawn host: no IRQs, no kernel of its own) or "vm" (a QEMU VM).
+                "fastpath_lab_kind": kind,
                 "fastpath_lab_instance": instance,
             }
             for key, value in host_vars.items():
