@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from fastpath.lab import paths, procs, state
+from fastpath.lab import fleet, paths, procs, state
 
 pytestmark = [pytest.mark.lab, pytest.mark.vm]
 
@@ -95,7 +95,14 @@ def test_every_queue_has_its_own_msi_irqs(lab_tools):
     for q in range(VCPUS):
         assert re.search(rf"PCI-MSI.*virtio\d+-input\.{q}$", interrupts, re.MULTILINE), interrupts
         assert re.search(rf"PCI-MSI.*virtio\d+-output\.{q}$", interrupts, re.MULTILINE), interrupts
-    assert f"Combined:\t{VCPUS}" in on_host(SRV1, "ethtool", "-l", "ens3")
+    assert f"Combined:\t{VCPUS}" in on_host(SRV1, "ethtool", "-l", nic_name(SRV1))
+
+
+def nic_name(address: str) -> str:
+    """The VM's virtio-net NIC: the one link with the MAC the lab gave it (its name is udev's choice)."""
+    mac = next(h.mac for h in fleet.plan(3, N) if h.address == address)
+    links = json.loads(on_host(address, "ip", "-j", "link", "show"))
+    return next(link["ifname"] for link in links if link.get("address") == mac)
 
 
 def test_the_inventory_says_which_hosts_are_vms(lab_tools):
@@ -104,7 +111,9 @@ def test_the_inventory_says_which_hosts_are_vms(lab_tools):
                           env={**os.environ, "FASTPATH_LAB_INSTANCE": str(lab_tools.instance)}, check=False)
     assert proc.returncode == 0, proc.stderr
     hostvars = json.loads(proc.stdout)["_meta"]["hostvars"]
+    # ansible-inventory marks strings from plugins as unsafe ({"__ansible_unsafe": "..."}).
     kinds = {name: hostvars[name]["fastpath_lab_kind"] for name in ("srv1", "srv2", "cli1")}
+    kinds = {name: v["__ansible_unsafe"] if isinstance(v, dict) else v for name, v in kinds.items()}
     assert kinds == {"srv1": "vm", "srv2": "vm", "cli1": "netns"}
     ping = subprocess.run([str(lab_tools.repo / ".venv/bin/ansible"), "-i", "inventories/lab", "all", "-m",
                            "ansible.builtin.ping"], capture_output=True, text=True, cwd=lab_tools.repo,
