@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 
-def preflight_summary(kernel: dict, cpu: dict, nic: dict) -> dict:
-    """One compact fact per host: kernel, io_uring, XDP, CPUs and each NIC's queue counts."""
+def preflight_summary(kernel: dict, cpu: dict, nic: dict, xdp_features: dict | None = None) -> dict:
+    """One compact fact per host: kernel, io_uring, XDP, CPUs and each NIC's queue counts and AF_XDP
+    mode (zero-copy, copy; null when the kernel could not say: see xdp_features_reason)."""
     cpus = cpu.get("cpus", {})
+    features = (xdp_features or {}).get("interfaces") or {}
     nics = []
     for name, info in sorted((nic.get("interfaces") or {}).items()):
         queues = info.get("queues") or {}
@@ -18,6 +20,8 @@ def preflight_summary(kernel: dict, cpu: dict, nic: dict) -> dict:
                 "tx_queues": len(queues.get("tx") or []),
                 "irqs": len(info.get("irqs") or []),
                 "numa_node": info.get("numa_node"),
+                "afxdp_mode": (features.get(name) or {}).get("afxdp_mode"),
+                "zerocopy": (features.get(name) or {}).get("zerocopy"),
             }
         )
     return {
@@ -29,6 +33,7 @@ def preflight_summary(kernel: dict, cpu: dict, nic: dict) -> dict:
         "cpus_online": cpus.get("online"),
         "cpu_count": cpus.get("count_online"),
         "nics": nics,
+        "xdp_features_reason": (xdp_features or {}).get("reason"),
     }
 
 

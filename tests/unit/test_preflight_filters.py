@@ -14,8 +14,17 @@ NIC = {"interfaces": {"eth0": {"driver": "veth", "numa_node": -1, "irqs": [],
 def test_summary_counts_queues_per_nic():
     s = preflight_summary(KERNEL_OK, CPU, NIC)
     assert s["nics"] == [{"name": "eth0", "driver": "veth", "rx_queues": 4, "tx_queues": 1, "irqs": 0,
-                          "numa_node": -1}]
+                          "numa_node": -1, "afxdp_mode": None, "zerocopy": None}]
     assert s["cpu_count"] == 4 and s["kernel"] == "6.1.0-18-amd64"
+
+
+def test_summary_reports_the_afxdp_mode_per_nic_and_why_it_is_unknown():
+    features = {"interfaces": {"eth0": {"afxdp_mode": "copy (native XDP)", "zerocopy": False}},
+                "reason": None}
+    s = preflight_summary(KERNEL_OK, CPU, NIC, features)
+    assert (s["nics"][0]["afxdp_mode"], s["nics"][0]["zerocopy"]) == ("copy (native XDP)", False)
+    old = preflight_summary(KERNEL_OK, CPU, NIC, {"interfaces": {}, "reason": "no netdev family"})
+    assert old["nics"][0]["afxdp_mode"] is None and old["xdp_features_reason"] == "no netdev family"
 
 
 def test_table_names_failed_and_unreachable_hosts_with_the_reason():
