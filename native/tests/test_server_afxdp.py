@@ -163,7 +163,7 @@ def test_fuzzed_frames_never_answered_wrongly_and_the_server_keeps_serving(netns
     base = [udp_frame(cli, srv, wire.packet(wire.Type.INPUT, session_id=s, seq=s, payload=bytes(s % 50)),
                       v6=bool(s % 2)) for s in range(20)]
     fuzzed = []
-    for _ in range(300):
+    for _fuzz in range(300):
         frame = bytearray(rng.choice(base))
         for _flip in range(rng.randrange(1, 4)):
             frame[rng.randrange(14, len(frame))] = rng.getrandbits(8)  # keep the MACs: it must arrive

@@ -11,7 +11,7 @@ short_description: Report each interface's XDP features and the AF_XDP mode it g
 description:
   - Dumps the kernel's C(netdev) generic netlink family (Linux 6.3 and later), which lists every
     interface of the network namespace with the XDP features its driver declares.
-  - An AF_XDP socket works on every interface; C(afxdp_mode) says how fast, from the features:
+  - An AF_XDP socket works on every interface; C(afxdp_mode) says how fast, from the features -
     C(zero-copy) (the driver has C(xsk_zerocopy)), C(copy (native XDP)) (it redirects in the driver),
     or C(copy (generic XDP only)).
   - Read-only; needs no privileges.
