@@ -15,7 +15,9 @@ is printed next to every rate.
 
 What it measures, each server run in turn with the same load generator (fastpath-loadgen):
 - loss-free echo rate (highest offered rate with loss < 0.1%) of fastpath-server (1 worker),
-  bench/baselines/naive_echo (recvfrom/sendto) and bench/baselines/mmsg_echo (recvmmsg/sendmmsg);
+  bench/baselines/naive_echo (recvfrom/sendto), bench/baselines/mmsg_echo (recvmmsg/sendmmsg) and
+  fastpath-server with xdp_mode = afxdp (an AF_XDP worker on each of the 4 queues, all on the
+  server's CPU);
 - ping answered by the XDP fast path vs by the server's socket (xdp_ping off);
 - the generator's packets/s per CPU-second vs `iperf3 -u -b 0 -l 64`;
 - fastpath-server's peak RSS with its defaults (all CPUs as workers) under flat-out load.
@@ -385,13 +387,22 @@ def compare(label: str, a: Sweep, b: Sweep, target: float) -> str:
     return f"| {label} | {r or 0:.2f}x{cpu} | >= {target:g}x | {result} |"
 
 
+def cpu_compare(label: str, a: Sweep, b: Sweep, target: float) -> str:
+    """A table row: server CPU per reply of a over b's, at each one's loss-free rate; lower is better."""
+    if a.best is None or b.best is None or not b.best.server_cpu_ns:
+        return f"| {label} | none | <= {target:g}x | NOT met |"
+    r = a.best.server_cpu_ns / b.best.server_cpu_ns
+    return (f"| {label} | {r:.2f}x ({a.best.server_cpu_ns:,.0f} vs {b.best.server_cpu_ns:,.0f} ns) "
+            f"| <= {target:g}x | {verdict(r <= target)} |")
+
+
 def render(m: dict, echo: list[Sweep], ping: list[Sweep], gen: dict, gen_mmsg: dict, iperf: dict,
            rss_default: int, duration: float, loads: list[float], load_after: float) -> str:
     head = ["server", "loss-free pps", "flat-out replies/s", "server CPU ns/pkt", "generator CPU ns/pkt",
             "server peak RSS MiB"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(sweep_row(sw)) + " |" for sw in echo + ping]
-    fast, naive, mmsg = echo
+    fast, naive, mmsg, afx = echo
     xdp, sock = ping
     r_xdp = ratio(xdp, sock)
     xdp_all = xdp.flat_out.loss_free
@@ -414,6 +425,8 @@ def render(m: dict, echo: list[Sweep], ping: list[Sweep], gen: dict, gen_mmsg: d
         "|---|---|---|---|",
         compare("fastpath / naive recvfrom-sendto", fast, naive, 2),
         compare("fastpath / recvmmsg-sendmmsg", fast, mmsg, 1.3),
+        compare("fastpath afxdp / recvmmsg-sendmmsg", afx, mmsg, 2),
+        cpu_compare("fastpath afxdp / recvmmsg-sendmmsg, server CPU per reply", afx, mmsg, 0.5),
         f"| XDP ping fast path, flat out | loss {xdp.flat_out.loss:.3f}% at "
         f"{xdp.flat_out.summary['sent_pps']:,.0f} pps sent, {xdp_replies:,} pongs by XDP "
         f"| answers everything the generator sends (loss < 0.1%) | {verdict(xdp_all)} |",
@@ -459,6 +472,11 @@ printed as met or NOT met, as measured. Where the time goes: `bench/profile_data
 - The generator sends each socket's batch (32 datagrams, all to the one server address) as one UDP
   GSO send (`UDP_SEGMENT`); every datagram still carries its own session, sequence and timestamp
   and arrives as a datagram of its own. Runs before 2026-11-22 06:20 UTC used sendmmsg.
+- `fastpath-server afxdp`: `xdp_mode = afxdp`, an AF_XDP worker (copy mode: veth has no zero-copy)
+  on each of the veth's 4 queues, all 4 on CPU 1, `xdp_ping = off`; the generator is the same
+  socket generator as for the others. Replies reach the client's sockets through its stack, as for
+  every server here: the second pass of issue 16 (replies absorbed at the client by an XDP program,
+  so that each server pays only for its own receive and send) is not in this bench yet.
 - **loss-free pps**: the replies/s at the highest offered rate with loss < 0.1% (binary search from
   the flat-out send rate, to within 5%). When the flat-out run itself is loss-free, the server answered
   everything the generator could send and the generator was the limit.
@@ -533,6 +551,10 @@ def main() -> int:
                 print(f"echo: {name}", flush=True)
                 with baseline(server, binary) as proc:
                     echo.append(sweep(client, proc.pid, name, duration, precision=precision))
+            print("echo: fastpath-server, xdp_mode = afxdp (4 queues, 4 workers on one CPU)", flush=True)
+            with fastpath_server(server, workdir, workers=SERVER_CPU, xdp_interface=server.iface,
+                                 xdp_mode="afxdp", xdp_ping="off", afxdp_queues="0-3") as proc:
+                echo.append(sweep(client, proc.pid, "fastpath-server afxdp", duration, precision=precision))
             ping: list[Sweep] = []
             for label, on in (("ping, XDP fast path", "on"), ("ping, server socket", "off")):
                 print(f"{label}", flush=True)
