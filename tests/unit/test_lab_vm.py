@@ -35,7 +35,7 @@ def test_a_vm_is_told_its_name_address_gateway_peers_and_key(tmp_path, monkeypat
     monkeypatch.setattr(ssh.paths, "SSH_KEY", key)
     hosts = fleet.plan(3, 3)
     line = vm.kernel_cmdline(hosts[0], hosts)
-    assert line.startswith("root=/dev/vda rw console=ttyS0 ")
+    assert line.startswith("root=/dev/vda rw console=ttyS0 panic=10 net.ifnames=0 ")
     assert "fastpath.name=srv1 fastpath.ip=198.18.3.11/24 fastpath.gw=198.18.3.1" in line
     assert f"fastpath.mac={hosts[0].mac}" in line
     assert "fastpath.hosts=srv1=198.18.3.11,srv2=198.18.3.12,cli1=198.18.3.101" in line

@@ -95,9 +95,9 @@ def apt_mirror(sources_dir: Path = Path("/etc/apt")) -> str:
     return DEFAULT_MIRROR
 
 
-def recipe(mirror: str) -> dict:
+def recipe(mirror: str, suite: str = SUITE) -> dict:
     return {
-        "format": RECIPE_FORMAT, "suite": SUITE, "variant": "minbase", "mirror": mirror,
+        "format": RECIPE_FORMAT, "suite": suite, "variant": "minbase", "mirror": mirror,
         "packages": sorted(PACKAGES), "masked": sorted(MASKED_UNITS),
         "masked_sysctl": sorted(MASKED_SYSCTL_FILES), "disabled": sorted(DISABLED_UNITS),
         "sshd_config": SSHD_CONFIG, "bpffs_unit": BPFFS_UNIT,
@@ -108,14 +108,14 @@ def recipe_hash(rec: dict) -> str:
     return hashlib.sha256(json.dumps(rec, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def image_dir(mirror: str | None = None) -> Path:
+def image_dir(mirror: str | None = None, suite: str = SUITE) -> Path:
     """The cache directory of the image the current recipe describes (it may not exist yet)."""
-    return paths.IMAGE_CACHE / recipe_hash(recipe(mirror or apt_mirror()))
+    return paths.IMAGE_CACHE / recipe_hash(recipe(mirror or apt_mirror(), suite))
 
 
-def rootfs() -> Path:
+def rootfs(suite: str = SUITE) -> Path:
     """The root filesystem of the current image; a clear error if it has not been built."""
-    root = image_dir() / "rootfs"
+    root = image_dir(suite=suite) / "rootfs"
     if not (root / "usr/lib/systemd/systemd").exists() and not (root / "lib/systemd/systemd").exists():
         raise LabError(
             f"no lab image at {root.parent}: build it first with `fastpath lab image` (or `make lab-image`); "
@@ -161,7 +161,7 @@ def _configure(root: Path, mirror: str) -> None:
     _in_chroot(root, ["apt-get", "clean"])
 
 
-def build(rebuild: bool = False, in_use: dict[str, list[int]] | None = None) -> Path:
+def build(rebuild: bool = False, in_use: dict[str, list[int]] | None = None, suite: str = SUITE) -> Path:
     """Build the image for the current recipe unless it is cached; return its directory.
 
     in_use maps image directories to the lab instances running on them: those are never replaced
@@ -169,7 +169,7 @@ def build(rebuild: bool = False, in_use: dict[str, list[int]] | None = None) -> 
     """
     in_use = in_use or {}
     mirror = apt_mirror()
-    rec = recipe(mirror)
+    rec = recipe(mirror, suite)
     final = paths.IMAGE_CACHE / recipe_hash(rec)
     paths.IMAGE_CACHE.mkdir(parents=True, exist_ok=True)
     with open(paths.IMAGE_CACHE / ".lock", "w") as lock:
@@ -200,10 +200,19 @@ def build(rebuild: bool = False, in_use: dict[str, list[int]] | None = None) -> 
     return final
 
 
+def _suite_of(directory: Path) -> str:
+    try:
+        return json.loads((directory / "recipe.json").read_text()).get("suite", SUITE)
+    except (OSError, ValueError):
+        return SUITE
+
+
 def _prune(keep: Path, in_use: dict[str, list[int]]) -> None:
-    """Remove images of older recipes that no lab instance runs on (each is close to 1 GB)."""
+    """Remove images of older recipes of the same suite that no lab instance runs on (each is close
+    to 1 GB); another suite's image (the VM tier's Debian 13) is not an older recipe."""
     for old in paths.IMAGE_CACHE.iterdir():
-        if re.fullmatch(r"[0-9a-f]{12}", old.name) and old != keep and str(old) not in in_use:
+        if (re.fullmatch(r"[0-9a-f]{12}", old.name) and old != keep and str(old) not in in_use
+                and _suite_of(old) == _suite_of(keep)):
             print(f"removing the image of an older recipe: {old}", flush=True)
             shutil.rmtree(old)
 
@@ -212,16 +221,19 @@ def _build_into(work: Path, rec: dict, mirror: str) -> None:
     started = time.monotonic()
     root = work / "rootfs"
     total = 4
-    _stage(1, total, f"debootstrap --variant=minbase {SUITE} from {mirror} (about a minute)")
+    suite = rec["suite"]
+    _stage(1, total, f"debootstrap --variant=minbase {suite} from {mirror} (about a minute)")
     debs = paths.IMAGE_CACHE / "debs"
     debs.mkdir(exist_ok=True)
-    run(["debootstrap", "--variant=minbase", f"--cache-dir={debs}", SUITE, str(root), mirror],
+    debs = debs / suite if suite != SUITE else debs  # one suite's .debs never mix with another's
+    debs.mkdir(exist_ok=True)
+    run(["debootstrap", "--variant=minbase", f"--cache-dir={debs}", suite, str(root), mirror],
         timeout=1800, exit_code=EXIT_BUILD, hint=f"is {mirror} reachable?")
     _stage(2, total, f"installing {len(PACKAGES)} packages the roles need (a few minutes)")
     security = mirror.rstrip("/") + "-security" if mirror.rstrip("/").endswith("/debian") else None
-    sources = f"deb {mirror} {SUITE} main\ndeb {mirror} {SUITE}-updates main\n"
+    sources = f"deb {mirror} {suite} main\ndeb {mirror} {suite}-updates main\n"
     if security:
-        sources += f"deb {security} {SUITE}-security main\n"
+        sources += f"deb {security} {suite}-security main\n"
     _write(root / "etc/apt/sources.list", sources)
     # Package scripts must not try to start services inside the chroot.
     _write(root / "usr/sbin/policy-rc.d", "#!/bin/sh\nexit 101\n", 0o755)

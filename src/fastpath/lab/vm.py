@@ -56,10 +56,11 @@ def vm_dir(instance: int, name: str) -> Path:
 
 
 def kernel_cmdline(spec: HostSpec, fleet_hosts: list[HostSpec]) -> str:
-    """Root on the virtio disk, the console on the serial port, and the VM's identity."""
+    """Root on the virtio disk, the console on the serial port, the NIC named eth0 as on a netns host
+    (the roles' default interface; net.ifnames=0), and the VM's identity."""
     key = base64.b64encode(ssh.public_key().encode()).decode()
     hosts = ",".join(f"{h.name}={h.address}" for h in fleet_hosts)
-    return (f"root=/dev/vda rw console=ttyS0 panic=10 fastpath.name={spec.name} "
+    return (f"root=/dev/vda rw console=ttyS0 panic=10 net.ifnames=0 fastpath.name={spec.name} "
             f"fastpath.ip={spec.address}/24 fastpath.gw={fleet.gateway(spec.instance)} "
             f"fastpath.mac={spec.mac} fastpath.key={key} fastpath.hosts={hosts}")
 

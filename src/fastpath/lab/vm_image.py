@@ -1,4 +1,5 @@
-"""The VM image: the lab image plus a Debian kernel and initramfs, as a raw ext4 disk QEMU boots.
+"""The VM image (Debian 12 or 13): the lab image of that suite plus a Debian kernel and initramfs,
+as a raw ext4 disk QEMU boots.
 
 Built from a copy of the lab's root filesystem (so a VM has every package a lab host has) with
 `linux-image-amd64` and `initramfs-tools` installed in a chroot. QEMU boots the kernel and initrd
@@ -22,7 +23,7 @@ from . import image, paths
 from .errors import EXIT_BUILD, EXIT_USAGE, LabError
 from .run import run
 
-DISTROS = ("bookworm",)
+DISTROS = ("bookworm", "trixie")  # Debian 12 and 13
 DEFAULT_DISTRO = "bookworm"
 VM_PACKAGES = ("linux-image-amd64", "initramfs-tools")
 # A VM has its own kernel and network: networkd brings up its NIC (the lab image masks it because
@@ -101,7 +102,7 @@ def cache_root() -> Path:
 
 
 def image_dir(distro: str = DEFAULT_DISTRO) -> Path:
-    rec = recipe(validate_distro(distro), image.recipe(image.apt_mirror()))
+    rec = recipe(validate_distro(distro), image.recipe(image.apt_mirror(), distro))
     digest = hashlib.sha256(json.dumps(rec, sort_keys=True).encode()).hexdigest()[:12]
     return cache_root() / f"{distro}-{digest}"
 
@@ -125,7 +126,7 @@ def build(distro: str = DEFAULT_DISTRO, rebuild: bool = False,
     """Build the VM image unless cached (the lab image first, if that is missing); return its directory."""
     in_use = in_use or {}
     validate_distro(distro)
-    lab_dir = image.build(in_use=in_use)
+    lab_dir = image.build(in_use=in_use, suite=distro)
     final = image_dir(distro)
     cache_root().mkdir(parents=True, exist_ok=True)
     with open(cache_root() / ".lock", "w") as lock:
@@ -139,7 +140,7 @@ def build(distro: str = DEFAULT_DISTRO, rebuild: bool = False,
                            EXIT_USAGE)
         work = Path(tempfile.mkdtemp(prefix=f".build-{final.name}-", dir=cache_root()))
         try:
-            _build_into(work, lab_dir / "rootfs", recipe(distro, image.recipe(image.apt_mirror())))
+            _build_into(work, lab_dir / "rootfs", recipe(distro, image.recipe(image.apt_mirror(), distro)))
             shutil.rmtree(final, ignore_errors=True)
             work.rename(final)
         except BaseException:
