@@ -54,7 +54,7 @@ def test_bad_vm_input_is_a_clear_error_that_changes_nothing(lab_tools, flags, me
 def test_up_brings_two_vm_servers_and_a_netns_client(lab_tools):
     vm_image_built(lab_tools)
     started = time.monotonic()
-    proc = lab_tools.run("up", "--kind", "vm", "--instance", str(lab_tools.instance), timeout=900)
+    proc = lab_tools.run("up", "--kind", "vm", "--instance", str(lab_tools.instance), timeout=1200)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     print(f"vm fleet up in {time.monotonic() - started:.0f} s")
     lab = state.load(lab_tools.instance)

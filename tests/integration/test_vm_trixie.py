@@ -1,0 +1,45 @@
+"""site.yml on a Debian 13 (trixie) VM: one VM server with 4 vCPUs and a 4-queue NIC, plus the netns
+load client (Debian 12). Times on TCG are never asserted."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from fastpath import runner
+from fastpath.lab import paths
+
+pytestmark = [pytest.mark.lab, pytest.mark.vm]
+
+N = int(os.environ.get("FASTPATH_TEST_LAB_INSTANCE", "2"))
+SRV1 = f"198.18.{N}.11"
+
+
+@pytest.fixture(scope="module")
+def trixie_site(lab_tools, tmp_path_factory):
+    proc = lab_tools.run("image", "--kind", "vm", "--distro", "trixie", timeout=3600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = lab_tools.run("up", "--kind", "vm", "--distro", "trixie", "--size", "2",
+                         "--instance", str(lab_tools.instance), timeout=1200)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    runs = tmp_path_factory.mktemp("trixie-runs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FASTPATH_LAB_INSTANCE", str(lab_tools.instance))
+        return runner.run("site", quiet=True, artifact_dir=str(tmp_path_factory.mktemp("trixie-site")),
+                          extravars={"report_dir": str(runs), "smoke_test_results_dir": str(runs)})
+
+
+def test_the_vm_runs_debian_13(trixie_site):
+    argv = ["ssh", "-i", str(paths.SSH_KEY), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", f"root@{SRV1}", "--",
+            "cat", "/etc/debian_version"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0 and proc.stdout.startswith("13"), proc.stdout + proc.stderr
+
+
+def test_site_is_green_on_a_debian_13_vm(trixie_site):
+    assert trixie_site.failed_hosts == [], trixie_site.table()
+    assert set(trixie_site.hosts) >= {"srv1", "cli1"}
+    assert trixie_site.rc == 0
