@@ -19,7 +19,10 @@ import pytest
 from fastpath import runner
 from fastpath.lab import paths
 
-pytestmark = [pytest.mark.lab, pytest.mark.vm]
+pytestmark = [pytest.mark.lab, pytest.mark.vm,
+              pytest.mark.skip(reason="not yet run to green: site.yml on two TCG VMs outlasted the "
+                               "session that wrote "
+                               "this (deploy builds native/ under TCG); run it by hand, then unskip")]
 
 N = int(os.environ.get("FASTPATH_TEST_LAB_INSTANCE", "2"))
 SERVERS = {"srv1": f"198.18.{N}.11", "srv2": f"198.18.{N}.12"}
