@@ -17,6 +17,7 @@ from test_server_support import (
     PORT,
     SERVER,
     build_server,
+    collecting,
     exchange,
     running_server,
     wait_for_stats,
@@ -228,3 +229,32 @@ def test_bad_settings_are_refused_naming_the_setting(netns_pair):
     assert "buffer_size: 3072" in check(buffer_size=3072)
     srv.run(["ip", "link", "set", srv.iface, "mtu", "3000"])
     assert "xdp_interface" in check(buffer_size=2048) and "MTU 3000" in check(buffer_size=2048)
+
+
+def test_relay_forwards_every_datagram_from_the_umem_to_every_upstream(netns_pair):
+    srv, cli = netns_pair.server, netns_pair.client
+    upstreams = [(cli.ipv4, 9101), (cli.ipv4, 9102)]
+    packets = [wire.packet(wire.Type.RELAY, session_id=60 + i, seq=i, payload=b"u" * i) for i in range(30)]
+    with afxdp(srv, mode="relay", upstreams=",".join(f"{ip}:{port}" for ip, port in upstreams)) as server:
+        with collecting(cli, upstreams, expect=len(packets) * len(upstreams)) as got:
+            assert exchange(cli, (srv.ipv4, PORT), packets, expect=0, timeout=0.5) == []
+        stats = server.stats()
+    for ip, port in upstreams:
+        assert sorted(got[f"{ip}:{port}"]) == sorted(packets), f"upstream {ip}:{port}"
+    assert stats["totals"]["rx_packets"] == len(packets)
+    assert stats["totals"]["tx_packets"] == len(packets) * len(upstreams)
+    assert stats["xdp"]["counters"]["redirect"] == len(packets)  # they came through AF_XDP
+
+
+def test_a_queue_without_a_worker_is_answered_from_the_udp_socket(netns_pair):
+    """One worker on queue 0 of 4: what arrives on the other queues is passed to the stack
+    (redirect_miss) and answered from the worker's UDP socket; nothing is lost either way."""
+    srv, cli = netns_pair.server, netns_pair.client
+    requests = _inputs(40)
+    with afxdp(srv, workers=worker_cpus(1), afxdp_queues="0") as server:
+        replies = exchange(cli, (srv.ipv4, PORT), requests, sources=8)
+        stats = wait_for_stats(server, lambda s: s["totals"]["tx_packets"] == len(requests))
+    assert len(replies) == len(requests)
+    xdp = stats["xdp"]["counters"]
+    assert xdp["redirect"] + xdp["redirect_miss"] == len(requests)
+    assert xdp["redirect_miss"] > 0  # 8 source ports over 4 queues: some missed queue 0
