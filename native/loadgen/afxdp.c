@@ -43,6 +43,8 @@ struct lg_afxdp {
 	unsigned char src_mac[ETH_ALEN];
 	struct fp_xdp *xdp;
 	int map_fd;
+	atomic_uint settled;            /* threads done with their set-up (well or not) */
+	atomic_uint finished;           /* threads done sending and lingering */
 };
 
 struct xworker {
@@ -427,8 +429,23 @@ void *lg_afxdp_worker(void *arg)
 	w->t = t;
 	w->cfg = t->cfg;
 	w->ax = t->cfg->ax;
-	if (setup(w) == 0)
+	if (setup(w) == 0) {
+		/* Send only once every thread's socket is in the map: a reply to a queue whose socket is
+		 * not there yet would take the stack's path (still counted, but not what was asked for). */
+		atomic_fetch_add(&w->ax->settled, 1);
+		while (atomic_load(&w->ax->settled) < w->cfg->threads && !atomic_load(t->stop) &&
+		       lg_now_ns() < t->end_ns)
+			usleep(1000);
 		run(w);
+		/* A reply comes back on the queue the server sent it on, maybe another thread's: keep this
+		 * socket serving until every thread is done, so none falls through to the stack. */
+		atomic_fetch_add(&w->ax->finished, 1);
+		while (atomic_load(&w->ax->finished) < w->cfg->threads)
+			wait_replies(w, lg_now_ns() + 1000000ull);
+	} else {
+		atomic_fetch_add(&w->ax->settled, 1);
+		atomic_fetch_add(&w->ax->finished, 1);
+	}
 	if (w->sock)
 		xsk_socket__delete(w->sock);
 	if (w->umem)
