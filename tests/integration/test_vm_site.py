@@ -20,9 +20,9 @@ from fastpath import runner
 from fastpath.lab import paths
 
 pytestmark = [pytest.mark.lab, pytest.mark.vm,
-              pytest.mark.skip(reason="not yet run to green: site.yml on two TCG VMs outlasted the "
-                               "session that wrote "
-                               "this (deploy builds native/ under TCG); run it by hand, then unskip")]
+              pytest.mark.skip(reason="not green yet: on TCG VMs the lab's smoke load (4000 pps) fails "
+                               "reply_rate/loss/p99 (measured 1712-3452 pps, 14-57% lost); give the VM "
+                               "fleet a load TCG can serve, then unskip")]
 
 N = int(os.environ.get("FASTPATH_TEST_LAB_INSTANCE", "2"))
 SERVERS = {"srv1": f"198.18.{N}.11", "srv2": f"198.18.{N}.12"}
@@ -119,7 +119,10 @@ def test_each_active_queue_irq_is_pinned_to_its_planned_cpu(vm_site, name):
             want = str(plan["irq"][q]) if q < len(plan["irq"]) else cpulist(plan["housekeeping"])
             got = on_host(address, "cat", f"/proc/irq/{irq}/smp_affinity_list",
                           f"/proc/irq/{irq}/effective_affinity_list").split()
-            assert got == [want, want], f"{name} {direction}.{q} (IRQ {irq}): {got}, planned {want}"
+            # A queue the channel change turned off keeps its vector, shut down: its effective
+            # affinity stays where it last fired (measured: 1 with smp_affinity_list 0).
+            expect = [want, want] if q < len(plan["irq"]) else [want, got[1]]
+            assert got == expect, f"{name} {direction}.{q} (IRQ {irq}): {got}, planned {want}"
     for q, cpus in plan["xps"].items():
         xps = on_host(address, "cat", f"/sys/class/net/eth0/queues/tx-{q}/xps_cpus")
         assert mask_to_cpus(xps) == cpus, f"{name} tx-{q} xps {xps}, planned {cpulist(cpus)}"
