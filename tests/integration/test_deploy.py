@@ -23,7 +23,9 @@ CONF = "/etc/fastpath/server.conf"
 
 
 def deploy(lab_tools, *extra: str) -> subprocess.CompletedProcess:
-    argv = [str(ANSIBLE_PLAYBOOK), "playbooks/deploy.yml", "--limit", "dataplane_servers", *extra]
+    # Not tuned here: deploy alone needs the workers given (a later -e of the test's own wins).
+    argv = [str(ANSIBLE_PLAYBOOK), "playbooks/deploy.yml", "--limit", "dataplane_servers",
+            "-e", "dataplane_worker_cpus=1", *extra]
     env = dict(os.environ, ANSIBLE_CONFIG=str(lab_tools.repo / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                FASTPATH_LAB_INSTANCE=str(lab_tools.instance))
     return subprocess.run(argv, cwd=lab_tools.repo, capture_output=True, text=True, timeout=600, env=env,
