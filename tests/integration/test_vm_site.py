@@ -82,14 +82,14 @@ def vm_site(lab_tools, tmp_path_factory):
 
 
 def test_site_is_green_on_the_vm_fleet_with_the_load_client(vm_site):
-    result, _ = vm_site
+    result, _runs = vm_site
     assert result.failed_hosts == [], result.table()
     assert set(result.hosts) >= {"srv1", "srv2", "cli1"}
     assert result.rc == 0
 
 
 def test_every_smoke_gate_is_judged_and_the_stray_irq_gate_is_a_number(vm_site):
-    _, runs = vm_site
+    _result, runs = vm_site
     found = sorted(runs.glob("*-smoke-*/servers/*.json"))
     assert found, f"no smoke results under {runs}"
     for path in found:
