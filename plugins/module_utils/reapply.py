@@ -71,15 +71,24 @@ def plan_path(ifname: str, root: str = "/") -> str:
     return os.path.join(root, PLAN_DIR, f"nic-{ifname}.json")
 
 
+def _read_saved(path: str):
+    """A saved plan's JSON; FileNotFoundError passes to the caller, which knows what a missing
+    plan means; any other unreadable file is a PlanFileError naming it."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as e:
+        raise PlanFileError(f"cannot read {path}: {e}") from None
+
+
 def load_plan(ifname: str, root: str = "/") -> dict:
     path = plan_path(ifname, root)
     try:
-        with open(path) as f:
-            plan = json.load(f)
+        plan = _read_saved(path)
     except FileNotFoundError:
         raise PlanFileError(f"{path} does not exist: role nic_tuning has not tuned {ifname} here") from None
-    except (OSError, ValueError) as e:
-        raise PlanFileError(f"cannot read {path}: {e}") from None
     if not isinstance(plan, dict) or plan.get("version") != PLAN_VERSION:
         raise PlanFileError(f"{path} is not a fastpath NIC plan (version {PLAN_VERSION})")
     missing = [k for k in PLAN_KEYS if k not in plan]
@@ -104,12 +113,9 @@ def load_napi(ifname: str, root: str = "/") -> dict:
     """The NAPI values sysctl_tuning saved for `ifname` ({} when it set none)."""
     path = napi_path(ifname, root)
     try:
-        with open(path) as f:
-            saved = json.load(f)
+        saved = _read_saved(path)
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError) as e:
-        raise PlanFileError(f"cannot read {path}: {e}") from None
     if not isinstance(saved, dict) or saved.get("version") != 1:
         raise PlanFileError(f"{path} is not a fastpath NAPI plan (version 1)")
     values = {k: saved[k] for k in NAPI_KEYS if saved.get(k) is not None}
