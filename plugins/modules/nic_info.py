@@ -201,13 +201,9 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.fastpath.host.plugins.module_utils.commands import CommandRunner  # noqa: E402
 from ansible_collections.fastpath.host.plugins.module_utils.cpu_topology import read_cpus  # noqa: E402
 from ansible_collections.fastpath.host.plugins.module_utils.cpulist import CpuSetError, parse_cpulist  # noqa: E402
-from ansible_collections.fastpath.host.plugins.module_utils.findings import build_findings  # noqa: E402
+from ansible_collections.fastpath.host.plugins.module_utils.host_findings import read_findings  # noqa: E402
 from ansible_collections.fastpath.host.plugins.module_utils.module_support import open_root, report_warnings  # noqa: E402
 from ansible_collections.fastpath.host.plugins.module_utils.nic_model import read_interfaces  # noqa: E402
-from ansible_collections.fastpath.host.plugins.module_utils.processes import pids_named  # noqa: E402
-from ansible_collections.fastpath.host.plugins.module_utils.sysctls import read_sysctl_ints  # noqa: E402
-
-_SYSCTLS = ["net.core.rmem_max", "net.core.wmem_max", "net.core.busy_poll", "net.core.busy_read"]
 
 ARGUMENT_SPEC = {
     "root": {"type": "path", "default": "/"},
@@ -242,10 +238,9 @@ def main():
     runner = CommandRunner(fs, run_live=run_live)
     interfaces = read_interfaces(fs, runner, p["interfaces"], p["ethtool"])
     cpus = read_cpus(fs)
-    findings = build_findings(
-        interfaces, cpus, read_sysctl_ints(fs, _SYSCTLS), pids_named(fs, "irqbalance"),
-        rmem=p["dataplane_rmem"], wmem=p["dataplane_wmem"], profile=p["profile"], irq_cpus=p["irq_cpus"],
-        workers=p["workers"], layout=p["layout"],
+    findings = read_findings(
+        fs, interfaces, cpus, rmem=p["dataplane_rmem"], wmem=p["dataplane_wmem"], profile=p["profile"],
+        irq_cpus=p["irq_cpus"], workers=p["workers"], layout=p["layout"],
     )
     report_warnings(module, fs)
     module.exit_json(changed=False, interfaces=interfaces, findings=findings)

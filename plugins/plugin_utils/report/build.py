@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ansible_collections.fastpath.host.plugins.module_utils.atomic_file import write_atomically
+from ansible_collections.fastpath.host.plugins.module_utils.report_textfile import render_textfile
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.compare import compare_hosts
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.errors import ReportError
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.page import render_page
@@ -16,7 +16,6 @@ from ansible_collections.fastpath.host.plugins.plugin_utils.report.rundir import
     load_hosts,
     resolve_compare,
 )
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.textfile import render_textfile
 
 
 @dataclass
@@ -27,20 +26,6 @@ class BuildResult:
     hosts: list[str] = field(default_factory=list)
     compared_with: str | None = None
     notes: list[str] = field(default_factory=list)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` in one step, so node_exporter never reads a half-written textfile."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def build_run(run_dir: Path, compare: str | None = None, missing: list[str] | None = None) -> BuildResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc, NicIrq, as_int
+from ansible_collections.fastpath.host.plugins.module_utils.report_doc import HostDoc, NicIrq, as_int
 
 _SOFTNET_COLUMNS = ("processed", "dropped", "time_squeeze")
 _NIC_SETTINGS = ("channels", "rings")

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from html import escape
 
+from ansible_collections.fastpath.host.plugins.module_utils.report_doc import HostDoc, NicIrq, as_int
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.compare import HostDiff
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.heatmap import HeatRow, render_heatmap
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc, NicIrq, as_int
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0 2em 3em;color:#1d1d1f;background:#fff}

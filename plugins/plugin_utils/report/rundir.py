@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ansible_collections.fastpath.host.plugins.module_utils.report_doc import HostDoc
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.errors import ReportError
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc
 
 RUN_NAME = re.compile(r"^\d{8}T\d{6}Z-[A-Za-z0-9._-]+$")
 PREVIOUS = "previous"

@@ -5,12 +5,12 @@ import copy
 import pytest
 from report_docs import host_data, tree
 
+from ansible_collections.fastpath.host.plugins.module_utils.report_doc import HostDoc
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.compare import (
     RESET,
     compare_hosts,
     counter_delta,
 )
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc
 
 DEVICE = "ens1f0np0"
 

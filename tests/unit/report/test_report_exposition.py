@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from promtext import PromError, parse
 
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.exposition import Exposition
+from ansible_collections.fastpath.host.plugins.module_utils.prom_exposition import Exposition
 
 
 def test_families_are_written_once_with_their_samples_contiguous():

@@ -5,8 +5,8 @@ import pytest
 from htmlscan import body_rows, scan
 from report_docs import build_host256, host_data, tree
 
+from ansible_collections.fastpath.host.plugins.module_utils.report_doc import HostDoc
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.compare import compare_hosts
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.page import render_page
 
 TREES = ("mlx5", "ice", "virtio_net", "broken")

@@ -7,8 +7,8 @@ import pytest
 from promtext import parse, series
 from report_docs import driver_trees, host_data, tree
 
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.textfile import render_textfile
+from ansible_collections.fastpath.host.plugins.module_utils.report_doc import HostDoc
+from ansible_collections.fastpath.host.plugins.module_utils.report_textfile import render_textfile
 
 QUEUE_INFO = "fastpath_nic_queue_info"
 SMOKE_FIXTURES = Path(__file__).resolve().parents[1] / "smoke" / "fixtures"

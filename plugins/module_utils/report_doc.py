@@ -6,6 +6,9 @@ The document holds the host-model results as the modules returned them (`cpus` f
 JSON, CPU and IRQ numbers used as keys are strings, and any part may be null when a module could
 not read it: every accessor here turns that into plain ints and empty values, and a field of the
 wrong type becomes a warning on the page instead of a traceback.
+
+It lives in module_utils (stdlib only) because two writers share it: the controller's report
+renderer and fastpath-textfile on each host (see host_textfile.py).
 """
 
 from __future__ import annotations
@@ -14,10 +17,24 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.cpusets import cpus_of
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.errors import ReportError
+from ansible_collections.fastpath.host.plugins.module_utils.cpulist import CpuSetError, parse_cpulist
 
 SCHEMA = "fastpath.report/1"
+
+
+class ReportError(Exception):
+    """A run directory or host document that cannot be rendered; the message says which and why."""
+
+
+def cpus_of(cpulist) -> frozenset[int]:
+    """The CPUs of a cpulist from a host document; null or unparsable text is the empty set."""
+    if not isinstance(cpulist, str):
+        return frozenset()
+    try:
+        return parse_cpulist(cpulist)
+    except CpuSetError:
+        return frozenset()
+
 # Most severe first; severities the host model may use, unknown ones sort last.
 SEVERITY_ORDER = ("critical", "error", "high", "warning", "medium", "low", "info")
 # Per direction: the queue's CPU mask and its one extra setting.

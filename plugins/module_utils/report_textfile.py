@@ -13,8 +13,8 @@ import calendar
 import time
 from collections import Counter
 
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.exposition import Exposition
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc, as_int
+from ansible_collections.fastpath.host.plugins.module_utils.prom_exposition import Exposition
+from ansible_collections.fastpath.host.plugins.module_utils.report_doc import HostDoc, as_int
 
 # name -> (type, help); declared in this order, which is the order in the file.
 METRICS = {

@@ -2,10 +2,10 @@
 
 import pytest
 
+from ansible_collections.fastpath.host.plugins.module_utils.report_doc import HostDoc
+from ansible_collections.fastpath.host.plugins.module_utils.report_textfile import render_textfile
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.errors import ReportError
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.hostdoc import HostDoc
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.page import render_page
-from ansible_collections.fastpath.host.plugins.plugin_utils.report.textfile import render_textfile
 
 
 def test_parts_of_the_wrong_type_become_warnings_and_the_rest_renders():
