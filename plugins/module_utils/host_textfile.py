@@ -98,6 +98,12 @@ def _workers(path: str | None) -> list[dict]:
     return [w for w in workers or [] if isinstance(w, dict)]
 
 
+def _error(text: str) -> None:
+    """main() is the fastpath-textfile command on the host, never part of a module: its errors go
+    to its own stderr, where the journal records them."""
+    sys.stderr.write(f"fastpath-textfile: {text}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fastpath-textfile", description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True, help="the textfile to replace")
@@ -114,13 +120,13 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-    except SystemExit as e:
-        return 2 if e.code else 0
+    except SystemExit as e:  # argparse: --help exits 0, a bad argument 2
+        return e.code if isinstance(e.code, int) else 2
     if args.irq_cpus:
         try:
             parse_cpulist(args.irq_cpus)
         except CpuSetError as e:
-            print(f"fastpath-textfile: --irq-cpus: {e}", file=sys.stderr)
+            _error(f"--irq-cpus: {e}")
             return 2
     host = args.host or (_read("/proc/sys/kernel/hostname") or "localhost").strip()
     fs = HostFS(args.root)
@@ -130,6 +136,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         write_atomically(args.out, text)
     except OSError as e:
-        print(f"fastpath-textfile: cannot write {args.out}: {e.strerror or e}", file=sys.stderr)
+        _error(f"cannot write {args.out}: {e.strerror or e}")
         return 1
     return 0

@@ -35,6 +35,7 @@ def cpus_of(cpulist) -> frozenset[int]:
     except CpuSetError:
         return frozenset()
 
+
 # Most severe first; severities the host model may use, unknown ones sort last.
 SEVERITY_ORDER = ("critical", "error", "high", "warning", "medium", "low", "info")
 # Per direction: the queue's CPU mask and its one extra setting.

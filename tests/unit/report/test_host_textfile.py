@@ -7,8 +7,11 @@ prometheus_client's parser (what Prometheus's Python tooling uses) and by the st
 """
 
 import os
+import re
+from pathlib import Path
 
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from promtext import parse, series
 from report_docs import driver_trees, host_data, tree
@@ -114,3 +117,17 @@ def test_a_directory_that_cannot_be_written_fails_with_exit_1_and_says_why(tmp_p
                                   ["--out", "/x", "--layout", "diagonal"]])
 def test_bad_arguments_exit_2(argv):
     assert host_textfile.main(argv) == 2
+
+
+def test_the_zip_the_role_installs_holds_every_module_the_command_imports():
+    """host_metrics copies __host_metrics_modules to the host; one missing is an ImportError there."""
+    repo = Path(__file__).resolve().parents[3]
+    role_vars = yaml.safe_load((repo / "roles/host_metrics/vars/main.yml").read_text())
+    listed = set(role_vars["__host_metrics_modules"])
+    base, needed, todo = repo / "plugins/module_utils", set(), ["host_textfile"]
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo += re.findall(r"plugins\.module_utils\.(\w+) import", (base / f"{name}.py").read_text())
+    assert listed == needed
