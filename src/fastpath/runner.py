@@ -117,8 +117,10 @@ def run_playbook(
     diff: bool = False,
     quiet: bool = False,
     artifact_dir: str | None = None,
+    events: list | None = None,
 ) -> RunSummary:
-    """Run one playbook of `project_dir` with ansible-runner and fold its events into a summary."""
+    """Run one playbook of `project_dir` with ansible-runner and fold its events into a summary;
+    with `events`, every event is also appended there as the runner gave it."""
     import ansible_runner  # imported here so `fastpath lab` works without it loaded
 
     summary = RunSummary()
@@ -142,11 +144,18 @@ def run_playbook(
             "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
             **_passthrough_env(),
         },
-        event_handler=lambda e: summary.add_event(e) or True,
+        event_handler=lambda e: _take(summary, events, e),
         quiet=quiet,
     )
     summary.status, summary.rc = result.status, result.rc
     return summary
+
+
+def _take(summary: RunSummary, events: list | None, event: dict) -> bool:
+    summary.add_event(event)
+    if events is not None:
+        events.append(event)
+    return True  # keep the event in the runner's artifacts too
 
 
 def _inventory_arg(inventory: str | None) -> str:
