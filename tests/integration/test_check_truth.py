@@ -73,7 +73,9 @@ def unit_tasks(events: list[dict], kind: str) -> set[tuple[str, str]]:
             and (e.get("event_data") or {}).get("task_action") in UNIT_MODULES}
 
 
-def test_tune_in_check_mode_predicts_the_real_run(lab_tools, srv1, tmp_path):
+def test_tune_in_check_mode_predicts_the_real_run(lab_tools, srv1, tmp_path, monkeypatch):
+    # The runner passes FASTPATH_* on to the lab inventory: this lab, never the default instance.
+    monkeypatch.setenv("FASTPATH_LAB_INSTANCE", str(lab_tools.instance))
     check, check_events = tune(True, tmp_path)
     assert check.rc == 0, check.table()
     real, real_events = tune(False, tmp_path)

@@ -103,10 +103,9 @@ def test_the_timer_writes_what_the_host_says_and_uninstall_removes_it(lab_tools,
         mask = "rps_cpus" if s["direction"] == "rx" else "xps_cpus"
         live = on(srv1, f"cat {sys_net}/queues/{s['direction']}-{s['queue']}/{mask}").strip()
         assert (int(live.replace(",", ""), 16) if live else 0) == sum(1 << c for c in _cpulist(s["cpus"]))
-    combined = [ln.split()[1] for ln in on(srv1, "ethtool -l eth0").splitlines() if ln.startswith("Combined")]
-    channels = {s["setting"]: v for s, v in series(fams, "fastpath_nic_channels")
-                if s["device"] == "eth0" and s["kind"] == "combined"}
-    assert channels == {"max": int(combined[0]), "current": int(combined[-1])}
+    channels = {(s["setting"], s["kind"]): v for s, v in series(fams, "fastpath_nic_channels")
+                if s["device"] == "eth0"}
+    assert channels and channels == ethtool_channels(on(srv1, "ethtool -l eth0"))
     # The CPUs and their softnet counters, as /sys and /proc say.
     online = on(srv1, "cat /sys/devices/system/cpu/online").strip()
     assert one(fams, "fastpath_cpus_online") == len(_cpulist(online))
@@ -126,6 +125,21 @@ def test_the_timer_writes_what_the_host_says_and_uninstall_removes_it(lab_tools,
         assert on(srv1, f"systemctl show -p LoadState --value {unit}").strip() == "not-found"
     assert on(srv1, "ls -d " + " ".join(INSTALLED) + " 2>/dev/null; true").split() == []
     assert on(srv1, "ls -d /var/lib/node_exporter 2>/dev/null; true").strip() == ""
+
+
+def ethtool_channels(text: str) -> dict[tuple[str, str], int]:
+    """(max|current, rx|tx|other|combined) -> count from `ethtool -l`; n/a left out (veth: rx/tx only)."""
+    out, setting = {}, None
+    for line in text.splitlines():
+        if line.startswith("Pre-set maximums"):
+            setting = "max"
+        elif line.startswith("Current hardware settings"):
+            setting = "current"
+        elif setting and ":" in line:
+            kind, value = (part.strip() for part in line.split(":", 1))
+            if value.isdigit():
+                out[(setting, kind.lower())] = int(value)
+    return out
 
 
 def _cpulist(text: str) -> set[int]:
