@@ -31,7 +31,8 @@ ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 TEXTFILE = "/var/lib/node_exporter/textfile_collector/fastpath.prom"
 UNITS = ("fastpath-textfile.timer", "fastpath-textfile.service")
 INSTALLED = ("/etc/systemd/system/fastpath-textfile.timer", "/etc/systemd/system/fastpath-textfile.service",
-             "/usr/local/libexec/fastpath/fastpath-textfile", "/usr/local/libexec/fastpath/textfile.zip",
+             "/usr/local/libexec/fastpath/textfile/fastpath-textfile",
+             "/usr/local/libexec/fastpath/textfile/python.zip", "/usr/local/libexec/fastpath/textfile",
              TEXTFILE)
 
 
