@@ -146,6 +146,6 @@ def ethtool_channels(text: str) -> dict[tuple[str, str], int]:
 def _cpulist(text: str) -> set[int]:
     out: set[int] = set()
     for part in filter(None, text.split(",")):
-        lo, _, hi = part.partition("-")
+        lo, _dash, hi = part.partition("-")
         out |= set(range(int(lo), int(hi or lo) + 1))
     return out
