@@ -35,6 +35,10 @@ class RunSummary:
     changed_by_play: dict[str, int] = dataclasses.field(default_factory=dict)
     # stage -> host -> (converged, why): each stage_stamp check of the run (converged stages are skipped)
     stages: dict[str, dict[str, tuple[bool, str]]] = dataclasses.field(default_factory=dict)
+    # The rollout's waves as planned (site.yml's fact fastpath_waves), and the wave each server
+    # started in (fact fastpath_wave): a planned wave no server started in was never touched.
+    waves: list[list[str]] = dataclasses.field(default_factory=list)
+    wave_of: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def host(self, name: str) -> HostResult:
         return self.hosts.setdefault(name, HostResult())
@@ -52,6 +56,7 @@ class RunSummary:
             if "converged" in res and "stage" in res:
                 answer = (bool(res["converged"]), res.get("reason", ""))
                 self.stages.setdefault(res["stage"], {})[host] = answer
+            self._add_wave_facts(host, res.get("ansible_facts") or {})
         elif kind in ("runner_on_failed", "runner_on_unreachable") and host and not data.get("ignore_errors"):
             msg = (data.get("res") or {}).get("msg") or "failed"
             self.host(host).failures.append(f"{data.get('task', '?')}: {str(msg).strip()}")
@@ -61,6 +66,12 @@ class RunSummary:
                 for name, count in (data.get(key) or {}).items():
                     setattr(self.host(name), field, getattr(self.host(name), field) + count)
 
+    def _add_wave_facts(self, host: str, facts: dict) -> None:
+        if isinstance(facts.get("fastpath_waves"), list):
+            self.waves = [[str(h) for h in wave] for wave in facts["fastpath_waves"]]
+        if "fastpath_wave" in facts:
+            self.wave_of[host] = int(facts["fastpath_wave"])
+
     @property
     def failed_hosts(self) -> list[str]:
         return sorted(h for h, r in self.hosts.items() if r.failed or r.unreachable)
@@ -69,15 +80,43 @@ class RunSummary:
         """A fixed-width table: one line per host, then the reason for each failure."""
         head = f"{'host':<16} {'ok':>4} {'changed':>8} {'failed':>7} {'unreachable':>12}  result"
         lines = [head, "-" * len(head)]
-        for name in sorted(self.hosts):
-            r = self.hosts[name]
-            verdict = "UNREACHABLE" if r.unreachable else "FAILED" if r.failed else "ok"
-            lines.append(f"{name:<16} {r.ok:>4} {r.changed:>8} {r.failed:>7} {r.unreachable:>12}  {verdict}")
+        for title, names in self.host_groups():
+            if title:
+                lines.append(title)
+            for name in names:
+                r = self.hosts.get(name, HostResult())
+                verdict = "UNREACHABLE" if r.unreachable else "FAILED" if r.failed else "ok"
+                lines.append(f"{name:<16} {r.ok:>4} {r.changed:>8} {r.failed:>7} {r.unreachable:>12}"
+                             f"  {verdict}")
         for name in self.failed_hosts:
             for failure in self.hosts[name].failures[-3:]:
                 lines.append(f"  {name}: {failure}")
         lines.extend(self.stage_lines())
         return "\n".join(lines)
+
+    def host_groups(self) -> list[tuple[str, list[str]]]:
+        """(title, hosts) in table order: without a rollout one untitled group of every host; with
+        one, each wave in order (canary first), saying whether it passed, failed or never started,
+        then the hosts in no wave (load clients, the controller)."""
+        if not self.waves:
+            return [("", sorted(self.hosts))]
+        groups, in_waves = [], set()
+        started = set(self.wave_of.values())
+        for number, wave in enumerate(self.waves, start=1):
+            in_waves.update(wave)
+            canary = " (canary)" if number == 1 and len(self.waves) > 1 else ""
+            if number not in started:
+                state = "not started, its servers untouched"
+            elif any(self.hosts.get(h, HostResult()).failed or self.hosts.get(h, HostResult()).unreachable
+                     for h in wave):
+                state = "FAILED"
+            else:
+                state = "ok"
+            groups.append((f"wave {number} of {len(self.waves)}{canary}: {state}", list(wave)))
+        others = sorted(h for h in self.hosts if h not in in_waves)
+        if others:
+            groups.append(("not in a wave", others))
+        return groups
 
     def stage_lines(self) -> list[str]:
         """Per stage: on how many hosts it was skipped as converged, and why it ran on the others."""

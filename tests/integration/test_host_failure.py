@@ -1,13 +1,16 @@
-"""The fleet survives a bad host: a server killed in the middle of site.yml does not stop the others.
+"""The fleet survives a bad host: a server killed in the middle of its wave does not stop the others.
 
 On a 3-host lab (srv1, srv2 serve; cli1 drives the load) site.yml runs through `fastpath.runner.run`
-(ansible-runner, as `fastpath run` does). As soon as the runner's events show the deploy stage starting,
-srv1 is killed: SIGKILL to its systemd-nspawn (PID from `fastpath lab status --json`) and to the
-container's init, nspawn's child (killing nspawn alone leaves the container's systemd and sshd running;
-killing the init of a PID namespace ends every process in it): the host is gone as if its VM
-crashed. srv2 and cli1 must finish every stage green (deploy, smoke, report), the summary must name
-srv1 as unreachable, and after `fastpath lab up` brings srv1 back, a re-run must be green on
-every host. Two whole site.yml runs: ~10-15 min on the shared 2-CPU machine.
+(ansible-runner, as `fastpath run` does), both servers in one wave (`fastpath_canary=100%`) that may
+lose half its servers (`fastpath_max_fail_percent=50`). As soon as the runner's events show the wave
+starting to deploy, srv1 is killed: SIGKILL to its systemd-nspawn (PID from `fastpath lab status
+--json`) and to the container's init, nspawn's child (killing nspawn alone leaves the container's
+systemd and sshd running; killing the init of a PID namespace ends every process in it): the host
+is gone as if its VM crashed. srv2 and cli1 must finish every stage green (deploy, smoke, report),
+the summary must name srv1 as unreachable, and after `fastpath lab up` brings srv1 back, a re-run
+(the default rollout: srv1 the canary, then srv2) must be green on every host. Two whole site.yml
+runs: ~10-15 min on the shared 2-CPU machine. With the default fastpath_max_fail_percent=0 the
+rollout stops at that wave instead (tests/integration/test_waves.py, tests/unit/rollout/).
 
 The lab instance is the integration tests' (2) unless FASTPATH_TEST_LAB_INSTANCE names another,
 so the test can run beside other tests; it is taken down before and after, whatever happened.
@@ -31,13 +34,13 @@ from fastpath import runner
 pytestmark = pytest.mark.lab
 INSTANCE = int(os.environ.get("FASTPATH_TEST_LAB_INSTANCE", "2"))
 VICTIM = "srv1"
-# The deploy stage's first play: the victim was tuned, and it dies inside a play that restarts servers
-# a few at a time. Were that play batched with `serial: 1`, the victim would be a batch of its own, and
-# a batch whose every host failed makes Ansible skip the play's later batches and every later play.
-# site.yml also imports deploy before tuning, for the optional baseline (skipped unless asked): the
-# kill waits for the deploy play that comes after the tune stage's last play.
-KILL_AT_PLAY = "Deploy - build and run fastpath-server"
-KILL_AFTER_PLAY = "Tune - NIC"
+# The wave's deploy: the victim was tuned, and it dies inside the task that restarts servers a few
+# at a time. site.yml also imports deploy before tuning, for the optional baseline (skipped unless
+# asked, its tasks still start): the kill waits for the deploy task of the rollout's play.
+KILL_AT_TASK = "Build and run fastpath-server."
+KILL_AFTER_PLAY = "Rollout - tune, deploy and smoke-test"
+# One wave of both servers, which may lose one of the two.
+ONE_WAVE = {"fastpath_canary": "100%", "fastpath_max_fail_percent": 50}
 
 
 def lab(*args: str) -> subprocess.CompletedProcess:
@@ -60,21 +63,23 @@ def kill_host(nspawn_pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def play_started(artifact_dir: Path, prefix: str, after: str) -> bool:
-    """Whether ansible-runner has written the start event of a play whose name starts with `prefix`,
-    later in the run than a play whose name starts with `after`."""
+def task_started(artifact_dir: Path, task: str, after: str) -> bool:
+    """Whether ansible-runner has written the start event of the task named `task`, later in the run
+    than the start of a play whose name starts with `after`."""
     starts = []
     for path in artifact_dir.glob("artifacts/*/job_events/*.json"):
         try:
             event = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):  # written as we read it
             continue
+        data = event.get("event_data") or {}
         if event.get("event") == "playbook_on_play_start":
-            starts.append((event.get("counter", 0), str((event.get("event_data") or {}).get("play", ""))))
-    names = [name for _counter, name in sorted(starts)]
-    firsts = [i for i, name in enumerate(names) if name.startswith(after)]
-    return bool(firsts) and any(name.startswith(prefix) for name in names[firsts[0] + 1:])
-
+            starts.append((event.get("counter", 0), "play", str(data.get("play", ""))))
+        elif event.get("event") == "playbook_on_task_start":
+            starts.append((event.get("counter", 0), "task", str(data.get("task", ""))))
+    ordered = [(kind, name) for _counter, kind, name in sorted(starts)]
+    firsts = [i for i, (kind, name) in enumerate(ordered) if kind == "play" and name.startswith(after)]
+    return bool(firsts) and ("task", task) in ordered[firsts[0] + 1:]
 
 @pytest.fixture(scope="module")
 def monkeypatch_module():
@@ -103,20 +108,21 @@ def run_with_a_host_killed(lab3, tmp_path_factory):
     result: dict = {}
     thread = threading.Thread(
         target=lambda: result.update(summary=runner.run("site", quiet=True, artifact_dir=str(artifacts),
-                                                        extravars={"smoke_test_results_dir": str(results)})))
+                                                        extravars={"smoke_test_results_dir": str(results),
+                                                                   **ONE_WAVE})))
     thread.start()
     killed = False
     deadline = time.monotonic() + 900
     while thread.is_alive() and time.monotonic() < deadline:
-        if not killed and play_started(artifacts, KILL_AT_PLAY, after=KILL_AFTER_PLAY):
+        if not killed and task_started(artifacts, KILL_AT_TASK, after=KILL_AFTER_PLAY):
             kill_host(victim_pid)
             killed = True
         time.sleep(0.2)
     thread.join(timeout=60)
     assert not thread.is_alive(), "site.yml did not finish within 15 minutes"
-    assert killed, f"the run never reached the play {KILL_AT_PLAY!r}"
+    assert killed, f"the run never reached the task {KILL_AT_TASK!r}"
     # {} when the run ended before the smoke stage (the tests then say so with the run's table)
-    servers = {p.stem: json.loads(p.read_text()) for p in results.glob("*-smoke-run/servers/*.json")}
+    servers = {p.stem: json.loads(p.read_text()) for p in results.glob("*-smoke-run-wave1/servers/*.json")}
     return result["summary"], servers
 
 
@@ -141,8 +147,9 @@ def test_the_other_hosts_finish_every_stage(run_with_a_host_killed):
     for host in ("srv2", "cli1"):
         assert summary.hosts[host].failed == 0 and summary.hosts[host].unreachable == 0, summary.table()
     plays = " ".join(summary.changed_by_play)
-    # srv2 was tuned, and deployed after srv1 died, and the run went on to the report.
-    assert "Tune - " in plays and "Deploy - " in plays and "Report" in plays, summary.changed_by_play
+    # srv2 was tuned and deployed in the wave srv1 died in, and the run went on to the report.
+    assert "Rollout - " in plays and "Report" in plays, summary.changed_by_play
+    assert summary.wave_of == {"srv1": 1, "srv2": 1}, summary.table()
     # srv2 was load-tested and passed its gates; srv1 never got a result.
     assert smoke_results.get("srv2", {}).get("passed"), (smoke_results, summary.table())
     assert VICTIM not in smoke_results

@@ -106,8 +106,10 @@ def test_baseline_run_measures_before_and_after_tuning(second_run, tmp_path_fact
     summary = site(tmp_path_factory, runs_dir, "baseline", smoke_baseline="true")
     assert summary.failed_hosts == [], summary.table()
     new = sorted(p.name for p in set(runs.iterdir()) - before)
-    # one smoke run and one report run labelled before, the same labelled after
-    assert [n.split("-", 1)[1] for n in new if "smoke" in n] == ["smoke-before", "smoke-after"], new
+    # one smoke run and one report run labelled before, the same labelled after: the smoke runs after
+    # tuning one per wave of the rollout (srv1 the canary, then srv2)
+    assert [n.split("-", 1)[1] for n in new if "smoke" in n] == [
+        "smoke-before", "smoke-after-wave1", "smoke-after-wave2"], new
     reports = [p for p in set(runs.iterdir()) - before if (p / "hosts").is_dir()]
     assert sorted(p.name.split("-", 1)[1] for p in reports) == ["after", "before"], new
     after = next(p for p in reports if p.name.endswith("-after"))
