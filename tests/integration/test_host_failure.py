@@ -81,6 +81,7 @@ def task_started(artifact_dir: Path, task: str, after: str) -> bool:
     firsts = [i for i, (kind, name) in enumerate(ordered) if kind == "play" and name.startswith(after)]
     return bool(firsts) and ("task", task) in ordered[firsts[0] + 1:]
 
+
 @pytest.fixture(scope="module")
 def monkeypatch_module():
     with pytest.MonkeyPatch.context() as mp:

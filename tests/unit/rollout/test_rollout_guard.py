@@ -80,4 +80,3 @@ def test_within_fastpath_max_fail_percent_the_next_waves_run(tmp_path_factory):
     summary = run(tmp_path_factory, fastpath_max_fail_percent=50)
     assert summary.wave_of == {"srv1": 1, "srv2": 1, "srv3": 2, "srv4": 3}, summary.table()
     assert summary.failed_hosts == ["srv2"], summary.table()
-
