@@ -1,4 +1,4 @@
-"""The VM tier's pure parts: the QEMU command line and what a VM is told on its kernel command line."""
+"""The VM tier's pure parts: the QEMU command line and the identity a VM is told through fw_cfg."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ from fastpath.lab import fleet, qemu, ssh, vm
 
 def _argv(accel: str, queues: int = 4) -> list[str]:
     return qemu.vm_argv(name="fp3-srv1", accel=accel, vcpus=4, memory=1536, queues=queues,
-                        kernel=Path("/i/vmlinuz"), initrd=Path("/i/initrd.img"), cmdline="root=/dev/vda",
+                        bootloader=Path("/i/grub.lnx"), identity=Path("/d/identity"),
                         disk=Path("/d/disk.qcow2"), tap="fp3-srv1", mac="02:66:70:03:00:0b",
                         console=Path("/d/console.log"))
 
@@ -34,9 +34,16 @@ def test_a_vm_is_told_its_name_address_gateway_peers_and_key(tmp_path, monkeypat
     (tmp_path / "id.pub").write_text("ssh-ed25519 AAAA lab\n")
     monkeypatch.setattr(ssh.paths, "SSH_KEY", key)
     hosts = fleet.plan(3, 3)
-    line = vm.kernel_cmdline(hosts[0], hosts)
-    assert line.startswith("root=/dev/vda rw console=ttyS0 panic=10 net.ifnames=0 ")
+    line = vm.identity(hosts[0], hosts)
+    assert line.startswith("fastpath.name=") and line.endswith("\n") and "root=" not in line
     assert "fastpath.name=srv1 fastpath.ip=198.18.3.11/24 fastpath.gw=198.18.3.1" in line
     assert f"fastpath.mac={hosts[0].mac}" in line
     assert "fastpath.hosts=srv1=198.18.3.11,srv2=198.18.3.12,cli1=198.18.3.101" in line
     assert "fastpath.key=c3NoLWVkMjU1MTkgQUFBQSBsYWIK" in line  # base64 of the public key
+
+
+def test_the_vm_boots_grub_and_reads_its_identity_from_fw_cfg():
+    argv = _argv("tcg")
+    assert argv[argv.index("-kernel") + 1] == "/i/grub.lnx"
+    assert "-append" not in argv and "-initrd" not in argv  # the command line is the guest's (GRUB's)
+    assert argv[argv.index("-fw_cfg") + 1] == "name=opt/fastpath/identity,file=/d/identity"

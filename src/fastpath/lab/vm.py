@@ -2,7 +2,7 @@
 
 A VM takes a lab host's place (same name, group, address and MAC as its HostSpec) and runs on a
 qcow2 overlay over the cached VM image, so it boots in seconds of disk work and `down` removes it
-by deleting one file. Its identity reaches it on the kernel command line (see vm_image.py).
+by deleting one file. Its identity reaches it through QEMU's fw_cfg (see vm_image.py).
 """
 
 from __future__ import annotations
@@ -55,14 +55,14 @@ def vm_dir(instance: int, name: str) -> Path:
     return paths.instance_dir(instance) / name
 
 
-def kernel_cmdline(spec: HostSpec, fleet_hosts: list[HostSpec]) -> str:
-    """Root on the virtio disk, the console on the serial port, the NIC named eth0 as on a netns host
-    (the roles' default interface; net.ifnames=0), and the VM's identity."""
+def identity(spec: HostSpec, fleet_hosts: list[HostSpec]) -> str:
+    """What the VM is told about itself: name, address, gateway, MAC, the lab's SSH key and its peers,
+    as words the image's fastpath-vm-identity reads."""
     key = base64.b64encode(ssh.public_key().encode()).decode()
     hosts = ",".join(f"{h.name}={h.address}" for h in fleet_hosts)
-    return (f"root=/dev/vda rw console=ttyS0 panic=10 net.ifnames=0 fastpath.name={spec.name} "
-            f"fastpath.ip={spec.address}/24 fastpath.gw={fleet.gateway(spec.instance)} "
-            f"fastpath.mac={spec.mac} fastpath.key={key} fastpath.hosts={hosts}")
+    return (f"fastpath.name={spec.name} fastpath.ip={spec.address}/24 "
+            f"fastpath.gw={fleet.gateway(spec.instance)} fastpath.mac={spec.mac} fastpath.key={key} "
+            f"fastpath.hosts={hosts}\n")
 
 
 def create_tap(spec: HostSpec) -> None:
@@ -81,10 +81,11 @@ def boot(spec: HostSpec, image_dir: Path, shape: VmShape, accel: str,
          str(disk)])
     console = base / "console.log"
     console.touch()
+    identity_file = base / "identity"
+    identity_file.write_text(identity(spec, fleet_hosts))
     argv = qemu.vm_argv(name=f"fp{spec.instance}-{spec.name}", accel=accel, vcpus=shape.vcpus,
-                        memory=shape.memory, queues=shape.nic_queues, kernel=image_dir / "vmlinuz",
-                        initrd=image_dir / "initrd.img", cmdline=kernel_cmdline(spec, fleet_hosts),
-                        disk=disk, tap=spec.veth, mac=spec.mac, console=console)
+                        memory=shape.memory, queues=shape.nic_queues, bootloader=image_dir / "grub.lnx",
+                        identity=identity_file, disk=disk, tap=spec.veth, mac=spec.mac, console=console)
     with open(base / "qemu.log", "ab") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                 start_new_session=True)

@@ -1,9 +1,12 @@
 """The VM image (Debian 12 or 13): the lab image of that suite plus a Debian kernel and initramfs,
-as a raw ext4 disk QEMU boots.
+and GRUB, as a raw ext4 disk QEMU boots.
 
 Built from a copy of the lab's root filesystem (so a VM has every package a lab host has) with
-`linux-image-amd64` and `initramfs-tools` installed in a chroot. QEMU boots the kernel and initrd
-directly (-kernel/-initrd), so the image needs no bootloader. Each VM runs on a qcow2 overlay of
+`linux-image-amd64`, `initramfs-tools` and GRUB installed in a chroot. A VM boots as a cloud VM does,
+through GRUB and the guest's own /boot/grub/grub.cfg, so boot arguments written by `update-grub` in
+the guest (cpu_partition's drop-in) reach its next boot. The disk has no partition table and no
+boot sector: QEMU loads GRUB itself (-kernel grub.lnx, GRUB's core image behind its Linux-style
+header lnxboot.img), and GRUB reads the disk through the BIOS. Each VM runs on a qcow2 overlay of
 the raw disk, so the base is never written. The cache key hashes the lab image's recipe and the VM
 steps below: a change to either builds a new image beside the old one.
 """
@@ -25,23 +28,50 @@ from .run import run
 
 DISTROS = ("bookworm", "trixie")  # Debian 12 and 13
 DEFAULT_DISTRO = "bookworm"
-VM_PACKAGES = ("linux-image-amd64", "initramfs-tools")
+VM_PACKAGES = ("linux-image-amd64", "initramfs-tools", "grub-pc-bin", "grub2-common")
+# GRUB's core image: what it needs to read the disk through the BIOS and boot Linux; the rest of
+# its modules are copied to /boot/grub/i386-pc, where the guest's generated grub.cfg loads them.
+GRUB_MODULES = ("biosdisk", "ext2", "part_msdos", "normal", "linux", "search", "search_fs_uuid",
+                "configfile", "serial", "terminal", "echo", "test", "gzio")
+GRUB_EARLY_CONFIG = """serial --unit=0 --speed=115200
+terminal_input serial
+terminal_output serial
+set root=(hd0)
+configfile /boot/grub/grub.cfg
+"""
+# What every lab VM boots with, for update-grub in the guest: the console on the serial port (where
+# the lab's boot wait reads it) and the NIC named eth0 (net.ifnames=0). Sourced before
+# cpu_partition's 60-fastpath.cfg, which appends to GRUB_CMDLINE_LINUX_DEFAULT.
+GRUB_DEFAULTS = """# fastpath lab VM image: boot at once, on the serial console.
+GRUB_TIMEOUT=0
+GRUB_TERMINAL=serial
+GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
+GRUB_CMDLINE_LINUX="console=ttyS0 panic=10 net.ifnames=0"
+GRUB_CMDLINE_LINUX_DEFAULT=""
+GRUB_DISABLE_OS_PROBER=true
+GRUB_DISABLE_RECOVERY=true
+"""
 # A VM has its own kernel and network: networkd brings up its NIC (the lab image masks it because
 # a netns host's network is made from outside), and irqbalance runs as on any Debian VM, so the
 # roles meet it as they would in a cloud.
 UNMASKED_UNITS = ("systemd-networkd.service", "systemd-networkd.socket")
 ENABLED_UNITS = ("systemd-networkd.service", "irqbalance.service", "fastpath-vm-identity.service")
 DISK_SIZE = "4G"
-# Each VM is told who it is on the kernel command line (fastpath.name, .ip, .gw, .mac, .key,
-# .hosts), because all of them share one read-only base disk. This unit writes that identity into
-# the VM's own overlay at every boot, before the network and sshd start; host keys are made once,
-# at first boot, so they are the VM's own and survive its reboots.
+# Each VM is told who it is (fastpath.name, .ip, .gw, .mac, .key, .hosts) through QEMU's fw_cfg,
+# because all of them share one read-only base disk and the kernel command line is the guest's own
+# (GRUB's). This unit writes that identity into the VM's own overlay at every boot, before the
+# network and sshd start; host keys are made once, at first boot, so they are the VM's own and
+# survive its reboots.
 IDENTITY_SCRIPT = r"""#!/bin/sh
 # fastpath lab: give this VM the identity the lab put on its kernel command line.
 set -eu
-arg() { tr ' ' '\n' < /proc/cmdline | sed -n "s/^fastpath\.$1=//p" | tail -n 1; }
+identity=/sys/firmware/qemu_fw_cfg/by_name/opt/fastpath/identity/raw
+modprobe qemu_fw_cfg 2>/dev/null || true
+for _ in $(seq 50); do [ -r "$identity" ] && break; sleep 0.2; done
+[ -r "$identity" ] || { echo "fastpath-vm-identity: no $identity (QEMU -fw_cfg)" >&2; exit 1; }
+arg() { tr ' ' '\n' < "$identity" | sed -n "s/^fastpath\.$1=//p" | tail -n 1; }
 name=$(arg name); ip=$(arg ip); gw=$(arg gw); mac=$(arg mac); key=$(arg key); hosts=$(arg hosts)
-[ -n "$name" ] || { echo "fastpath-vm-identity: no fastpath.name= on the kernel command line" >&2; exit 1; }
+[ -n "$name" ] || { echo "fastpath-vm-identity: no fastpath.name= in $identity" >&2; exit 1; }
 echo "$name" > /etc/hostname
 hostname "$name"
 mkdir -p /etc/systemd/network
@@ -81,8 +111,12 @@ ExecStart=/usr/local/sbin/fastpath-vm-identity
 WantedBy=sysinit.target
 """
 FSTAB = "/dev/vda / ext4 defaults,errors=remount-ro 0 1\n"
+# The initramfs holds only what mounts the root disk: GRUB reads it through the BIOS, sector by
+# sector under TCG, and Debian's default (most modules, 36 MB) took minutes to load on a busy
+# machine. Everything else (virtio_net, qemu_fw_cfg ...) loads from the root file system.
+INITRAMFS_MODULES = ("virtio_pci", "virtio_blk", "ext4")
 # Bump when the build steps change in a way the constants above do not show.
-RECIPE_FORMAT = 1
+RECIPE_FORMAT = 2
 
 
 def validate_distro(distro: str) -> str:
@@ -94,7 +128,10 @@ def validate_distro(distro: str) -> str:
 def recipe(distro: str, lab_recipe: dict) -> dict:
     return {"format": RECIPE_FORMAT, "distro": distro, "lab": lab_recipe, "packages": sorted(VM_PACKAGES),
             "unmasked": sorted(UNMASKED_UNITS), "enabled": sorted(ENABLED_UNITS), "disk_size": DISK_SIZE,
-            "identity_script": IDENTITY_SCRIPT, "identity_unit": IDENTITY_UNIT, "fstab": FSTAB}
+            "identity_script": IDENTITY_SCRIPT, "identity_unit": IDENTITY_UNIT, "fstab": FSTAB,
+            "grub_modules": sorted(GRUB_MODULES), "grub_early_config": GRUB_EARLY_CONFIG,
+            "grub_defaults": GRUB_DEFAULTS,
+            "initramfs_modules": list(INITRAMFS_MODULES)}
 
 
 def cache_root() -> Path:
@@ -108,7 +145,7 @@ def image_dir(distro: str = DEFAULT_DISTRO) -> Path:
 
 
 def ready(directory: Path) -> bool:
-    return all((directory / f).is_file() for f in ("disk.raw", "vmlinuz", "initrd.img", "recipe.json"))
+    return all((directory / f).is_file() for f in ("disk.raw", "grub.lnx", "vmlinuz", "recipe.json"))
 
 
 def require(distro: str = DEFAULT_DISTRO) -> Path:
@@ -162,15 +199,19 @@ def _prune(keep: Path, distro: str, in_use: dict[str, list[int]]) -> None:
 def _build_into(work: Path, lab_rootfs: Path, rec: dict) -> None:
     started = time.monotonic()
     root = work / "rootfs"
-    print(f"[1/4] copying the lab image {lab_rootfs.parent}", flush=True)
+    print(f"[1/5] copying the lab image {lab_rootfs.parent}", flush=True)
     run(["cp", "-a", str(lab_rootfs), str(root)], timeout=900, exit_code=EXIT_BUILD)
-    print(f"[2/4] installing {', '.join(VM_PACKAGES)} (a few minutes)", flush=True)
+    print(f"[2/5] installing {', '.join(VM_PACKAGES)} (a few minutes)", flush=True)
+    initramfs = root / "etc/initramfs-tools"
+    (initramfs / "conf.d").mkdir(parents=True, exist_ok=True)
+    (initramfs / "conf.d/fastpath-lab.conf").write_text("MODULES=list\n")
+    (initramfs / "modules").write_text("".join(f"{m}\n" for m in INITRAMFS_MODULES))
     policy = root / "usr/sbin/policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n")
     policy.chmod(0o755)
     image._in_chroot(root, ["apt-get", "update", "-q"])
     image._in_chroot(root, ["apt-get", "install", "-y", "-q", "--no-install-recommends", *VM_PACKAGES])
-    print("[3/4] configuring networkd, irqbalance and the identity unit", flush=True)
+    print("[3/5] configuring networkd, irqbalance and the identity unit", flush=True)
     script = root / "usr/local/sbin/fastpath-vm-identity"
     script.parent.mkdir(parents=True, exist_ok=True)
     script.write_text(IDENTITY_SCRIPT)
@@ -185,11 +226,40 @@ def _build_into(work: Path, lab_rootfs: Path, rec: dict) -> None:
     initrds = sorted((root / "boot").glob("initrd.img-*"))
     if not kernels or not initrds:
         raise LabError(f"the VM image has no kernel or initrd under {root}/boot", EXIT_BUILD)
+    # The KVM probe boots this kernel on its own (kvm_probe.py).
     shutil.copy2(kernels[-1], work / "vmlinuz")
-    shutil.copy2(initrds[-1], work / "initrd.img")
-    print(f"[4/4] making the {DISK_SIZE} ext4 disk", flush=True)
+    print("[4/5] installing GRUB: its modules on the disk, its core image beside it", flush=True)
+    _install_grub(root, work, kernels[-1].name, initrds[-1].name)
+    print(f"[5/5] making the {DISK_SIZE} ext4 disk", flush=True)
     run(["mkfs.ext4", "-q", "-F", "-L", "fastpath-root", "-d", str(root), str(work / "disk.raw"), DISK_SIZE],
         timeout=900, exit_code=EXIT_BUILD)
     shutil.rmtree(root)
     (work / "recipe.json").write_text(json.dumps(rec, indent=2, sort_keys=True) + "\n")
     print(f"built in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def _install_grub(root: Path, work: Path, kernel: str, initrd: str) -> None:
+    """GRUB's modules under /boot/grub, the lab's GRUB defaults, a first grub.cfg, and grub.lnx.
+
+    The first grub.cfg is written here because grub-mkconfig cannot run in a chroot (grub-probe
+    looks for the device under /); the first `update-grub` in the guest replaces it with the
+    generated one, which then carries every drop-in under /etc/default/grub.d."""
+    grub = root / "boot/grub"
+    shutil.copytree(root / "usr/lib/grub/i386-pc", grub / "i386-pc", dirs_exist_ok=True)
+    (root / "etc/default/grub.d").mkdir(parents=True, exist_ok=True)
+    (root / "etc/default/grub.d/10-fastpath-lab.cfg").write_text(GRUB_DEFAULTS)
+    (grub / "grub.cfg").write_text(
+        "# Written by the fastpath lab's image build; `update-grub` in the VM replaces it.\n"
+        "set timeout=0\n"
+        f"linux /boot/{kernel} root=/dev/vda ro console=ttyS0 panic=10 net.ifnames=0\n"
+        f"initrd /boot/{initrd}\n"
+        "boot\n")
+    (root / "tmp/grub-early.cfg").write_text(GRUB_EARLY_CONFIG)
+    image._in_chroot(root, ["grub-mkimage", "-d", "/usr/lib/grub/i386-pc", "-O", "i386-pc",
+                            "-o", "/tmp/grub-core.img", "-c", "/tmp/grub-early.cfg", "-p", "(hd0)/boot/grub",
+                            *GRUB_MODULES])
+    with open(work / "grub.lnx", "wb") as out:
+        out.write((root / "usr/lib/grub/i386-pc/lnxboot.img").read_bytes())
+        out.write((root / "tmp/grub-core.img").read_bytes())
+    (root / "tmp/grub-early.cfg").unlink()
+    (root / "tmp/grub-core.img").unlink()
