@@ -8,6 +8,7 @@ never from what fastpath's roles reported, so a test can compare them with a pla
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import time
 
@@ -19,7 +20,9 @@ NIC = "eth0"
 
 
 def run(address: str, *command: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([*SSH, f"root@{address}", "--", *command], capture_output=True, text=True,
+    # ssh hands the remote shell one string: quote each word, or `sh -c SCRIPT` loses the script.
+    remote = " ".join(shlex.quote(word) for word in command)
+    return subprocess.run([*SSH, f"root@{address}", "--", remote], capture_output=True, text=True,
                           timeout=timeout, check=False)
 
 
