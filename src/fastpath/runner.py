@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-STAGES = ("preflight", "tune", "deploy", "smoke", "report", "restore", "autotune")
+STAGES = ("preflight", "tune", "deploy", "smoke", "report", "restore", "autotune", "verify")
 
 
 @dataclasses.dataclass

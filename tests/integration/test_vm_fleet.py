@@ -14,6 +14,8 @@ the image ships it, booted through GRUB) and the netns load client, in the order
 
 The plan is worked out here from the VM's CPUs by the planner's documented rule (vm_host.py), never
 read from what the roles reported. Times on TCG are never asserted; each step is bounded.
+Steps 3-5 are marked vm_long: deploy builds native/ inside the TCG VM, which puts them beyond CI's
+time budget; `scripts/test.sh vm-long` runs them (with steps 1-2 before them, on one fleet).
 """
 
 from __future__ import annotations
@@ -175,6 +177,7 @@ def test_verify_finds_the_rebooted_vm_as_declared(rebooted, lab_tools, tmp_path_
     assert result.rc == 0 and result.failed_hosts == [], result.table()
 
 
+@pytest.mark.vm_long
 def test_deploy_alone_runs_the_workers_inside_the_slice_with_native_xdp(deployed, plan):
     assert vm_host.unit_state(SRV1, "fastpath-server.service")[1] == "active"
     pid = on_host(SRV1, "systemctl", "show", "-P", "MainPID", "fastpath-server.service")
@@ -185,6 +188,7 @@ def test_deploy_alone_runs_the_workers_inside_the_slice_with_native_xdp(deployed
     assert link.get("xdp", {}).get("mode") == 1, f"XDP not in native (driver) mode: {link.get('xdp')}"
 
 
+@pytest.mark.vm_long
 def test_smoke_judges_every_gate_and_counts_stray_irqs_for_real(deployed, lab_tools, tmp_path_factory):
     # Whether a TCG VM meets the rate, loss and latency gates depends on how busy the machine is, so
     # only what does not is asserted: every gate judged on a measurement, and no NIC interrupt on a
@@ -200,6 +204,7 @@ def test_smoke_judges_every_gate_and_counts_stray_irqs_for_real(deployed, lab_to
     assert gates["reply_rate"]["measured"] > 0, gates["reply_rate"]
 
 
+@pytest.mark.vm_long
 def test_restore_and_a_reboot_give_back_the_vm_as_it_first_booted(fleet, deployed, lab_tools,
                                                                    tmp_path_factory):
     result, _runs = stage(lab_tools, tmp_path_factory, "restore", restore_dataplane=True)
