@@ -12,6 +12,7 @@ import shlex
 import subprocess
 import time
 
+from ansible_collections.fastpath.host.plugins.module_utils.cpulist import format_cpulist, parse_mask
 from fastpath.lab import paths
 
 SSH = ["ssh", "-i", str(paths.SSH_KEY), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
@@ -33,20 +34,12 @@ def on_host(address: str, *command: str, timeout: float = 120) -> str:
 
 
 def cpulist(cpus) -> str:
-    """A set of CPUs as the kernel writes a cpulist (runs of 2 or more are a-b)."""
-    cpus, parts, i = sorted(cpus), [], 0
-    while i < len(cpus):
-        j = i
-        while j + 1 < len(cpus) and cpus[j + 1] == cpus[j] + 1:
-            j += 1
-        parts.append(str(cpus[i]) if i == j else f"{cpus[i]}-{cpus[j]}")
-        i = j + 1
-    return ",".join(parts)
+    """A set of CPUs as the kernel writes a cpulist ("0-3,8")."""
+    return format_cpulist(cpus)
 
 
 def mask_to_cpus(mask: str) -> set[int]:
-    value = int(mask.replace(",", ""), 16)
-    return {bit for bit in range(value.bit_length()) if value >> bit & 1}
+    return set(parse_mask(mask))
 
 
 def expected_plan(ncpus: int, nqueues: int) -> dict:
