@@ -205,8 +205,7 @@ def test_smoke_judges_every_gate_and_counts_stray_irqs_for_real(deployed, lab_to
 
 
 @pytest.mark.vm_long
-def test_restore_and_a_reboot_give_back_the_vm_as_it_first_booted(fleet, deployed, lab_tools,
-                                                                   tmp_path_factory):
+def test_restore_and_a_reboot_give_back_the_first_boot(fleet, deployed, lab_tools, tmp_path_factory):
     result, _runs = stage(lab_tools, tmp_path_factory, "restore", restore_dataplane=True)
     assert result.rc == 0 and result.failed_hosts == [], result.table()
     vm_host.reboot(SRV1)
