@@ -75,6 +75,13 @@ def clean_lab_instance(lab_image):
     fastpath_lab("down", "--instance", str(LAB_INSTANCE))
 
 
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    """monkeypatch for a module's fixtures (FASTPATH_LAB_INSTANCE for the runner), undone after it."""
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
 class LabTools:
     """The helpers above, handed to tests as a fixture (test modules cannot import a conftest)."""
 

@@ -48,12 +48,6 @@ def stdout_of(artifacts: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
-
-
-@pytest.fixture(scope="module")
 def inventory(lab_image, monkeypatch_module, tmp_path_factory):
     """The lab up with site.yml run on it; a copy of the lab inventory (plugin config and group_vars)."""
     monkeypatch_module.setenv("FASTPATH_LAB_INSTANCE", str(INSTANCE))  # the lab inventory reads it

@@ -44,12 +44,6 @@ RESTORE_TASK = "Restore the values recorded before fastpath's first change."
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
-
-
-@pytest.fixture(scope="module")
 def lab2(lab_tools, monkeypatch_module):
     proc = lab_tools.run("up", "--instance", str(lab_tools.instance), "--size", "2", timeout=600)
     assert proc.returncode == 0, proc.stderr

@@ -83,12 +83,6 @@ def task_started(artifact_dir: Path, task: str, after: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
-
-
-@pytest.fixture(scope="module")
 def lab3(lab_image, monkeypatch_module):
     monkeypatch_module.setenv("FASTPATH_LAB_INSTANCE", str(INSTANCE))  # the lab inventory reads it
     lab("down")

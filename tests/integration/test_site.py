@@ -32,12 +32,6 @@ def lab3(lab_tools, monkeypatch_module):
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
-
-
-@pytest.fixture(scope="module")
 def runs_dir(tmp_path_factory):
     """Smoke results and reports of this module's runs go here, not into the clone's runs/."""
     return tmp_path_factory.mktemp("runs")

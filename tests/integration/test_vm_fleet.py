@@ -43,12 +43,6 @@ BOOT_ARGS = ("isolcpus=", "nohz_full=", "rcu_nocbs=", "irqaffinity=")
 SMOKE_RATE = 1000
 
 
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
-
-
 def stage(lab_tools, tmp_path_factory, name: str, **extravars):
     runs = tmp_path_factory.mktemp(f"vm-{name}-runs")
     return runner.run(name, quiet=True, artifact_dir=str(tmp_path_factory.mktemp(f"vm-{name}")),

@@ -44,12 +44,6 @@ def lab4(lab_tools, monkeypatch_module):
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
-
-
-@pytest.fixture(scope="module")
 def runs_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("runs")
 
