@@ -2,7 +2,8 @@
 """Controller side of fastpath.host.report_render: render a gathered run on the controller.
 
 The report role writes one hosts/<host>.json per host into a run directory; this action turns them
-into hosts/<host>.prom (node_exporter textfiles) and index.html with the renderer in plugin_utils.
+into hosts/<host>.prom (node_exporter textfiles) and index.html with the renderer in plugin_utils,
+the page opening with the verdict of the smoke results directories it is given (copied into smoke/).
 Nothing runs on the managed host.
 """
 
@@ -19,6 +20,10 @@ ARGUMENT_SPEC = {
     "run_dir": {"type": "path", "required": True},
     "compare_to": {"type": "str", "default": ""},
     "missing": {"type": "list", "elements": "str", "default": []},
+    # The smoke results directories of this run, and of its baseline before tuning (report role's
+    # report_smoke_results / report_smoke_baseline).
+    "smoke_results": {"type": "list", "elements": "path", "default": []},
+    "smoke_baseline": {"type": "list", "elements": "path", "default": []},
 }
 
 
@@ -34,7 +39,8 @@ class ActionModule(ActionBase):
             result.update(changed=False, skipped=True, msg="check mode renders nothing")
             return result
         try:
-            built = build_run(args["run_dir"], args["compare_to"] or None, args["missing"])
+            built = build_run(args["run_dir"], args["compare_to"] or None, args["missing"],
+                              args["smoke_results"], args["smoke_baseline"])
         except ReportError as e:
             result.update(failed=True, msg=f"fastpath report: {e}")
             return result
@@ -44,4 +50,7 @@ class ActionModule(ActionBase):
             return result
         # Every render writes the run's files anew: a change on the controller, each time.
         result.update(changed=True, **asdict(built))
+        # Shown by Ansible as warnings too: a smoke result the page could not use is worth a look.
+        if built.smoke_warnings:
+            result["warnings"] = list(built.smoke_warnings)
         return result

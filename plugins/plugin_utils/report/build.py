@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Render a run directory: hosts/<host>.prom for every hosts/<host>.json, then index.html."""
+"""Render a run directory: hosts/<host>.prom for every hosts/<host>.json, the smoke results of the
+run copied into smoke/, then index.html opening with their verdict."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ansible_collections.fastpath.host.plugins.plugin_utils.report.rundir import
     load_hosts,
     resolve_compare,
 )
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.verdict import load_verdicts
 
 
 @dataclass
@@ -26,14 +28,30 @@ class BuildResult:
     hosts: list[str] = field(default_factory=list)
     compared_with: str | None = None
     notes: list[str] = field(default_factory=list)
+    # One line per server smoke-tested in this run ("srv1 wave 1 PASS"), and what could not be read.
+    verdict: list[str] = field(default_factory=list)
+    smoke_warnings: list[str] = field(default_factory=list)
 
 
-def build_run(run_dir: Path, compare: str | None = None, missing: list[str] | None = None) -> BuildResult:
+def build_run(
+    run_dir: Path,
+    compare: str | None = None,
+    missing: list[str] | None = None,
+    smoke_results: list[str] | None = None,
+    smoke_baseline: list[str] | None = None,
+) -> BuildResult:
+    """`smoke_results` are the smoke results directories of this run (its verdict), `smoke_baseline`
+    those measured before tuning (before -> after); both are copied into the run."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ReportError(f"run directory {run_dir} does not exist")
     hosts = load_hosts(run_dir)
     result = BuildResult(run_dir=str(run_dir), index=str(run_dir / "index.html"))
+    smoke = load_verdicts(run_dir, smoke_results or [], smoke_baseline or [])
+    result.verdict = [
+        f"{v.server}{f' wave {v.wave}' if v.wave else ''} {v.status}" for v in smoke.verdicts
+    ]
+    result.smoke_warnings = list(smoke.warnings)
     for path, doc in hosts:
         prom = path.with_suffix(".prom")
         write_atomically(prom, render_textfile(doc))
@@ -59,6 +77,7 @@ def build_run(run_dir: Path, compare: str | None = None, missing: list[str] | No
         compare_name=compare_dir.name if compare_dir else None,
         missing=missing,
         notes=result.notes,
+        smoke=smoke,
     )
     write_atomically(run_dir / "index.html", page)
     return result

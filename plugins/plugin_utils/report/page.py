@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The run's HTML page: one self-contained file (inline CSS and SVG, no script, no external asset).
 
-Per host: findings, the before/after difference when a comparison run is given, each NIC's queue
-table, the IRQ->CPU map and the per-CPU interrupt/softirq heatmap. Everything that comes from a
+First the smoke verdict of every server this run measured (verdict_page.py); then per host:
+findings, the before/after difference when a comparison run is given, each NIC's queue table, the
+IRQ->CPU map and the per-CPU interrupt/softirq heatmap. Everything that comes from a
 host (names, IRQ labels, findings) goes through `esc`, since a host controls those strings.
 """
 
@@ -12,8 +13,14 @@ from collections import Counter
 from html import escape
 
 from ansible_collections.fastpath.host.plugins.module_utils.report_doc import HostDoc, NicIrq, as_int
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.cells import Num, esc, table
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.compare import HostDiff
 from ansible_collections.fastpath.host.plugins.plugin_utils.report.heatmap import HeatRow, render_heatmap
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.verdict import SmokeVerdicts
+from ansible_collections.fastpath.host.plugins.plugin_utils.report.verdict_page import (
+    host_line,
+    render_verdict,
+)
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0 2em 3em;color:#1d1d1f;background:#fff}
@@ -33,24 +40,10 @@ svg text{font:10px system-ui,sans-serif;fill:#1d1d1f}svg text.section{font-weigh
 svg rect.bg{fill:#eef0f3}svg rect.reset{fill:#8b949e}
 svg rect.mark-isolated{fill:#8250df}svg rect.mark-offline{fill:#afb8c1}
 .meta{color:#57606a}details{margin:.5em 0}
+.verdict-pass{color:#fff;background:#1a7f37}.verdict-fail{color:#fff;background:#b42318}
+.verdict-pass,.verdict-fail,.verdict-other{padding:0 6px;border-radius:8px;font-weight:600}
+.verdict-other{color:#fff;background:#bf8700}
 """
-
-
-class Num(str):
-    """Cell HTML that is a number, right-aligned in tables (a cpulist such as "1" is not one)."""
-
-
-def esc(value, empty: str = "—") -> str:
-    """Escaped text of a host value; None shows as a dash, the empty cpulist as "none"."""
-    if value is None:
-        return f'<span class="unknown">{escape(empty)}</span>'
-    if value == "":
-        return '<span class="unknown">none</span>'
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return Num(f"{value:,}" if abs(value) >= 10000 else str(value))
-    return escape(str(value))
 
 
 def render_page(
@@ -60,8 +53,12 @@ def render_page(
     compare_name: str | None = None,
     missing: list[str] | None = None,
     notes: list[str] | None = None,
+    smoke: SmokeVerdicts | None = None,
 ) -> str:
-    """The whole page. `diffs` maps host -> its difference (None: the host is not in the earlier run)."""
+    """The whole page, opening with the smoke verdict (`smoke`; None: no smoke test ran with it).
+    `diffs` maps host -> its difference (None: the host is not in the earlier run)."""
+    smoke = smoke or SmokeVerdicts()
+    host_index = {h.host: i for i, h in enumerate(hosts)}
     title = f"fastpath report — {run_name}"
     head = [f"<h1>{escape(title)}</h1>", '<p class="meta">']
     head.append(f"{len(hosts)} host{'s' if len(hosts) != 1 else ''}")
@@ -72,13 +69,17 @@ def render_page(
         head.append(f'<p class="meta">{escape(note)}</p>')
     if missing:
         head.append(f'<p class="bad">No data from: {escape(", ".join(missing))}</p>')
-    nav = "".join(f'<a href="#host-{i}">{escape(h.host)}</a>' for i, h in enumerate(hosts))
+    nav = '<a href="#verdict">Verdict</a>' + "".join(
+        f'<a href="#host-{i}">{escape(h.host)}</a>' for i, h in enumerate(hosts)
+    )
     body = [
         "".join(head),
         f"<nav>{nav}</nav>",
+        render_verdict(smoke, host_index, {h.host: h for h in hosts}),
         _summary(hosts),
         *(
-            _host(i, h, compared=compare_name is not None, diff=(diffs or {}).get(h.host))
+            _host(i, h, compared=compare_name is not None, diff=(diffs or {}).get(h.host),
+                  verdict=host_line(smoke, h.host))
             for i, h in enumerate(hosts)
         ),
     ]
@@ -89,19 +90,6 @@ def render_page(
         + "\n".join(body)
         + "\n</body></html>\n"
     )
-
-
-def _table(css_class: str, headers: list[str], rows: list[list[str]], empty: str) -> str:
-    if not rows:
-        return f'<p class="empty {css_class}">{escape(empty)}</p>'
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
-    return f'<table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _cell(html: str) -> str:
-    """`html` is already escaped; numbers are right-aligned."""
-    return f'<td class="num">{html}</td>' if isinstance(html, Num) else f"<td>{html}</td>"
 
 
 def _summary(hosts: list[HostDoc]) -> str:
@@ -124,7 +112,7 @@ def _summary(hosts: list[HostDoc]) -> str:
                 esc(len(h.warnings)),
             ]
         )
-    return "<h2>Hosts</h2>" + _table(
+    return "<h2>Hosts</h2>" + table(
         "summary",
         [
             "host",
@@ -156,8 +144,9 @@ def _count(n: int) -> str:
     return Num(f'<span class="bad">{n:,}</span>' if n else "0")
 
 
-def _host(index: int, h: HostDoc, compared: bool, diff: HostDiff | None) -> str:
-    """One host's section; with `compared`, a before/after part (diff None: not in the earlier run)."""
+def _host(index: int, h: HostDoc, compared: bool, diff: HostDiff | None, verdict: str = "") -> str:
+    """One host's section; with `compared`, a before/after part (diff None: not in the earlier run);
+    `verdict` is the line naming its smoke verdict, linked to the Verdict section ("" for none)."""
     cpus = h.cpus
     meta = _facts(
         ("collected", h.collected_at),
@@ -171,6 +160,7 @@ def _host(index: int, h: HostDoc, compared: bool, diff: HostDiff | None) -> str:
         f'<section class="host" id="host-{index}" data-host="{escape(h.host)}">',
         f"<h2>{esc(h.host)}</h2>",
         f'<p class="meta">{meta}</p>',
+        verdict,
         "<h3>Findings</h3>",
         _findings(h.sorted_findings(), "findings", "No findings."),
     ]
@@ -205,7 +195,7 @@ def _findings(findings: list[dict], css_class: str, empty: str) -> str:
         ]
         for f in findings
     ]
-    return _table(css_class, ["severity", "what", "evidence", "fix"], rows, empty)
+    return table(css_class, ["severity", "what", "evidence", "fix"], rows, empty)
 
 
 def _text(value) -> str | None:
@@ -254,13 +244,13 @@ def _nic(h: HostDoc, device: str, nic: dict) -> str:
                 f"{escape(r['extra_name'])} {esc(r['extra'])}",
             ]
         )
-    table = _table(
+    queues = table(
         "queues",
         ["dir", "queue", "IRQ", "IRQ affinity", "effective", "RPS / XPS CPUs", "other"],
         rows,
         f"{device}: no queues reported.",
     )
-    return f'<h4 class="nic">{esc(device)}</h4><p class="meta">{facts}</p>{table}'
+    return f'<h4 class="nic">{esc(device)}</h4><p class="meta">{facts}</p>{queues}'
 
 
 def _irq_map(irqs: list[NicIrq]) -> str:
@@ -283,7 +273,7 @@ def _irq_map(irqs: list[NicIrq]) -> str:
                 esc(served, empty="no interrupts yet"),
             ]
         )
-    return _table(
+    return table(
         "irq-map",
         [
             "IRQ",
@@ -343,7 +333,7 @@ def _difference(h: HostDoc, diff: HostDiff | None) -> str:
         where = f"{esc(c['device'])} {esc(c['direction'])}-{esc(c['queue'])}"
         rows.append([where, esc(c["setting"]), esc(c["before"]), esc(c["after"])])
     parts.append("<h4>Settings that changed</h4>")
-    parts.append(_table("changes", ["where", "setting", "before", "after"], rows, "No setting changed."))
+    parts.append(table("changes", ["where", "setting", "before", "after"], rows, "No setting changed."))
     parts.append("<h4>Softnet counters between the runs</h4>")
     moved = [
         r for r in diff.softnet_deltas if r["reset"] or r["dropped"] or r["time_squeeze"] or r["processed"]
@@ -358,7 +348,7 @@ def _difference(h: HostDoc, diff: HostDiff | None) -> str:
         for r in moved
     ]
     parts.append(
-        _table(
+        table(
             "softnet-delta",
             ["CPU", "processed", "dropped", "time_squeeze"],
             srows,
