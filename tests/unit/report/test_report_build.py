@@ -23,9 +23,11 @@ def make_run(report_dir, name, hosts):
     return run
 
 
-def report(run_dir, compare_to="", missing=()):
+def report(run_dir, compare_to="", missing=(), smoke_results=(), smoke_baseline=()):
     """The action on localhost through `ansible`, its result as the role would register it."""
-    args = json.dumps({"run_dir": str(run_dir), "compare_to": compare_to, "missing": list(missing)})
+    args = json.dumps({"run_dir": str(run_dir), "compare_to": compare_to, "missing": list(missing),
+                       "smoke_results": [str(p) for p in smoke_results],
+                       "smoke_baseline": [str(p) for p in smoke_baseline]})
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
                ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
     done = subprocess.run([str(REPO / ".venv/bin/ansible"), "localhost", "-m", "fastpath.host.report_render",
@@ -112,3 +114,19 @@ def test_a_textfile_that_cannot_be_replaced_fails_the_action_and_says_where(tmp_
     assert result["msg"].startswith(f"fastpath report: cannot write into {run}: ")
     assert len(result["msg"].splitlines()) == 1
     assert [p.name for p in (run / "hosts").iterdir() if p.name.startswith(".")] == []  # no temp file left
+
+
+def test_the_action_renders_the_smoke_verdict_and_warns_of_what_it_could_not_read(tmp_path, mlx5):
+    """Through Ansible: the verdict of a real wave's results (fixtures/lab-site), a missing results
+    directory as a warning of the task, which still succeeds."""
+    run = make_run(tmp_path, "20250131T120000Z-report", {"srv1": mlx5})
+    wave1 = REPO / "tests/unit/report/fixtures/lab-site/smoke/20261203T144745Z-smoke-run-wave1"
+    result = report(run, smoke_results=[wave1, tmp_path / "gone"])
+    assert result["changed"] and not result.get("failed"), result
+    assert result["verdict"] == ["srv1 wave 1 PASS"]
+    message = f"smoke: results directory {tmp_path / 'gone'} does not exist; its servers are not shown"
+    assert result["smoke_warnings"] == [message] and result["warnings"] == [message]
+    rows = body_rows(scan((run / "index.html").read_text()).rows("verdict"), "server")
+    assert [r[:3] for r in rows] == [["srv1", "1", "PASS"]]
+    assert (run / "smoke" / wave1.name / "servers" / "srv1.json").read_bytes() == \
+        (wave1 / "servers" / "srv1.json").read_bytes()
