@@ -95,8 +95,8 @@ def test_every_gate_of_every_server_with_measured_threshold_and_passed(run, resu
         for g in result_of(name, server)["gates"]
     ]
     assert rows == expected
-    assert [r[2] for r in rows[:7]] == ["reply_rate", "loss", "p99_rtt", "softnet_drops", "time_squeeze",
-                                       "stray_irqs", "server_drops"]
+    gates = ["reply_rate", "loss", "p99_rtt", "softnet_drops", "time_squeeze", "stray_irqs", "server_drops"]
+    assert [r[2] for r in rows] == gates + gates
     assert rows[2][4:] == ["4947.97 us", "<= 500000 us", "yes"]
     assert rows[5][6] == "not checked: the NICs have no IRQs (veth, or no driver IRQ found)"
 
