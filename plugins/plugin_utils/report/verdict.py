@@ -65,9 +65,6 @@ class SmokeVerdicts:
     baseline: dict[str, Verdict] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
-    def of(self, server: str) -> Verdict | None:
-        return next((v for v in self.verdicts if v.server == server), None)
-
 
 def load_verdicts(run_dir: Path, results: list, baseline: list | None = None) -> SmokeVerdicts:
     """Read the named results directories (and the baseline's), copy them into `run_dir/smoke/`."""

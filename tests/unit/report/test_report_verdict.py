@@ -237,6 +237,14 @@ def test_missing_or_corrupt_smoke_results_are_named_warnings_on_the_page(run, re
     assert html.count("</html>") == 1
 
 
+def test_a_server_in_two_results_directories_shows_the_later_one_and_says_so(run, results):
+    built, _html, page = render(run, results, [BEFORE, WAVE1])
+    assert built.verdict == ["srv2 PASS", "srv1 wave 1 PASS"]  # wave 0 (all at once) sorts first
+    assert built.smoke_warnings == [
+        f"smoke: srv1 has results in {BEFORE} and in {WAVE1}; the page shows the later one, {WAVE1}"]
+    assert built.smoke_warnings[0] in "".join(page.texts)
+
+
 def test_result_strings_cannot_inject_markup(run, results):
     evil = "<script>alert(1)</script>"
     path = results / WAVE1 / "servers" / "srv1.json"
