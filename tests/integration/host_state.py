@@ -10,6 +10,8 @@ bpffs root. `diff(before, after)` lists what differs, one readable line each.
 Left out, and why - each is something the host changes by itself or that is not the host's own:
 - transient units of the SSH sessions the test itself opens (session-N.scope, user@0.service, ...);
 - /var/lib/systemd/{timers,random-seed,catalog} and journal files: written by systemd as it runs;
+- the content of the node_exporter textfiles: fastpath-textfile.timer rewrites them (every 30 s by default)
+  (their presence, mode and owner still count);
 - global sysctls (kernel.*, vm.*, fs.*): a lab host has none of its own, they are the machine's,
   which other tests may change; the namespace's net.* ones are the host's;
 - IRQs: /proc/irq is the machine's (a veth has none).
@@ -29,6 +31,8 @@ import hashlib, json, os, stat, subprocess
 TREES = ["/etc", "/usr/local", "/opt", "/var/lib"]
 SKIP = ("/var/lib/systemd/timers", "/var/lib/systemd/random-seed", "/var/lib/systemd/catalog",
         "/var/lib/systemd/deb-systemd-helper-enabled", "/var/log")
+# Rewritten by a timer while the test runs: compared by type, mode and owner, not content.
+REWRITTEN = ("/var/lib/node_exporter/textfile_collector/",)
 TRANSIENT_UNITS = ("session-", "user@", "user-runtime-dir@", "user-", "run-")
 NIC = "eth0"
 state = {}
@@ -48,6 +52,8 @@ for tree in TREES:
             meta = f"{stat.filemode(st.st_mode)} {st.st_uid}:{st.st_gid}"
             if stat.S_ISLNK(st.st_mode):
                 value = f"{meta} -> {os.readlink(path)}"
+            elif stat.S_ISREG(st.st_mode) and path.startswith(REWRITTEN):
+                value = meta
             elif stat.S_ISREG(st.st_mode):
                 with open(path, "rb") as f:
                     value = f"{meta} sha256:{hashlib.sha256(f.read()).hexdigest()[:16]}"
