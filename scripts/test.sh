@@ -12,13 +12,16 @@ STAGES=("$@")
 # --durations: every run prints its slowest tests, so CI time can be measured where it goes.
 run_pytest() { "$BIN/pytest" --durations=10 "$@"; }
 
-# The lab instances the tests use: integration (2) and molecule (1) by default; another clone testing
-# side by side on the same machine picks others.
-export FASTPATH_TEST_LAB_INSTANCE=${FASTPATH_TEST_LAB_INSTANCE:-2}
+# The lab instances the tests use: integration (2 and 3, one per pytest-xdist worker) and molecule (1)
+# by default; another clone testing side by side on the same machine picks others. The vm stages use
+# the first integration instance.
+export FASTPATH_TEST_LAB_INSTANCES=${FASTPATH_TEST_LAB_INSTANCES:-2,3}
+IFS=, read -ra INTEGRATION_INSTANCES <<<"$FASTPATH_TEST_LAB_INSTANCES"
+export FASTPATH_TEST_LAB_INSTANCE=${INTEGRATION_INSTANCES[0]}
 MOLECULE_LAB_INSTANCE=${FASTPATH_TEST_MOLECULE_INSTANCE:-1}
 # Whatever a stage leaves up when it fails, the lab instances the tests use are brought down.
 cleanup() {
-  for i in "$MOLECULE_LAB_INSTANCE" "$FASTPATH_TEST_LAB_INSTANCE"; do
+  for i in "$MOLECULE_LAB_INSTANCE" "${INTEGRATION_INSTANCES[@]}"; do
     "$BIN/fastpath" lab down --instance "$i" >/dev/null 2>&1 || true
   done
 }
@@ -37,10 +40,12 @@ stage_sanity() {
 }
 stage_unit() { run_pytest -q tests/unit; }
 stage_native() { make -C native test; }
-# Root-only tests: lab hosts (instance 2), the machine's own sysctls and IRQs (put back after).
+# Root-only tests: lab hosts, the machine's own sysctls and IRQs (put back after). One pytest-xdist
+# worker per instance, each module whole on one worker: a site run leaves about 40% of this kind of
+# machine's CPUs idle (vmstat: SSH round trips, systemd, waits for load), which a second module fills.
 stage_integration() {
   "$BIN/fastpath" lab image
-  run_pytest -q -m "not vm" tests/integration
+  run_pytest -q -m "not vm" -n "${#INTEGRATION_INSTANCES[@]}" --dist loadfile tests/integration
 }
 # The same lab instance with QEMU VMs as its servers (see docs/lab.md): the tests only a VM can run.
 # One fleet is shared by the tests of a module; the VM image is cached like the lab image.

@@ -3,6 +3,10 @@
 Integration tests use lab instance 2 (198.18.2.0/24), or the one FASTPATH_TEST_LAB_INSTANCE names (so
 two clones can test side by side), so they never disturb the demo lab (0) or
 molecule's (1). They need root and the lab image (`fastpath lab image`, built on first use).
+
+Under pytest-xdist (scripts/test.sh runs two workers, `--dist loadfile`: a module's tests stay in
+order on one worker), worker gwK takes the K-th instance of FASTPATH_TEST_LAB_INSTANCES ("2,3"): it
+is set as that worker's FASTPATH_TEST_LAB_INSTANCE before any test module reads it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,21 @@ import pytest
 from fastpath.lab import cgroups, mounts, net, paths, procs
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def _worker_instance() -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    instances = [int(i) for i in os.environ.get("FASTPATH_TEST_LAB_INSTANCES", "2,3").split(",")]
+    index = int(worker.removeprefix("gw"))
+    if index >= len(instances):
+        raise RuntimeError(f"pytest-xdist worker {worker} has no lab instance: FASTPATH_TEST_LAB_INSTANCES"
+                           f" names {len(instances)} ({instances}); run at most that many workers")
+    os.environ["FASTPATH_TEST_LAB_INSTANCE"] = str(instances[index])
+
+
+_worker_instance()
 LAB_INSTANCE = int(os.environ.get("FASTPATH_TEST_LAB_INSTANCE", "2"))
 
 

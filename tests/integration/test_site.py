@@ -1,12 +1,15 @@
 """The whole site.yml on a 3-host lab, as an operator runs it: green, then idempotent.
 
 Runs through `fastpath run` (ansible-runner) so the per-play changed counts come from real events.
-The second run skips tune and deploy where they converged (stage stamps); a run with
-fastpath_skip_converged=false runs every role and must change nothing either; drift made by hand
-on one host makes only that host's stage run, and it is put right.
+The first run is also the proof of a passing rollout in waves (the default: srv1 the canary, then
+srv2; a failing canary is test_waves.py). The second run skips tune and deploy where they converged
+(stage stamps); a run with fastpath_skip_converged=false runs every role and must change nothing
+either; drift made by hand on one host makes only that host's stage run, and it is put right.
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -63,6 +66,29 @@ def test_first_run_tunes_and_deploys(first_run):
     changed_plays = " ".join(first_run.changed_by_play)
     assert "Tune" in changed_plays or "tune" in changed_plays, first_run.changed_by_play
     assert "Deploy" in changed_plays or "deploy" in changed_plays, first_run.changed_by_play
+
+
+def test_first_run_goes_one_wave_after_the_other(first_run):
+    assert first_run.waves == [["srv1"], ["srv2"]]
+    assert first_run.wave_of == {"srv1": 1, "srv2": 2}
+
+
+def test_the_summary_table_puts_each_server_under_its_wave(first_run):
+    lines = first_run.table().splitlines()
+    titles = ["wave 1 of 2 (canary): ok", "wave 2 of 2: ok", "not in a wave"]
+    at = [lines.index(t) for t in titles]
+    assert at == sorted(at), first_run.table()
+    for title, host in zip(titles, ("srv1", "srv2", "cli1"), strict=True):
+        assert lines[lines.index(title) + 1].split()[0] == host, first_run.table()
+
+
+def test_each_wave_was_measured_on_its_own_with_the_load_client(first_run, runs_dir):
+    for wave, server in ((1, "srv1"), (2, "srv2")):
+        # the earliest of the wave's smoke runs in this module is the first run's
+        first = sorted(runs_dir.glob(f"*-smoke-run-wave{wave}"))[0]
+        summary = json.loads((first / "summary.json").read_text())
+        assert summary["servers"] == [server] and summary["passed"] == [server], summary
+        assert summary["wave"] == wave and summary["load"]["clients"] == ["cli1"]
 
 
 def test_second_run_changes_nothing_but_the_report(second_run):
