@@ -26,6 +26,7 @@ from ansible_collections.fastpath.host.plugins.module_utils.restore_order import
 from ansible_collections.fastpath.host.plugins.module_utils.restore_packages import restore_packages
 from ansible_collections.fastpath.host.plugins.module_utils.restore_units import (
     reload_systemd,
+    restart_services,
     restore_service,
 )
 from ansible_collections.fastpath.host.plugins.module_utils.restore_xdp import note_before as note_pins
@@ -45,7 +46,7 @@ _RESTORERS = {
 }
 _NOTE_BEFORE = {"xdp": note_pins, "user": note_account, "group": note_account}
 # Steps that act on the host as a whole, given every entry and the results so far.
-_HOST_STEPS = {"reload": reload_systemd, "boot": regenerate}
+_HOST_STEPS = {"reload": reload_systemd, "boot": regenerate, "restart": restart_services}
 
 
 def restore_entries(entries: list[dict], *, root: str = "/", check_mode: bool = False, run=None,

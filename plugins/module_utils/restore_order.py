@@ -59,6 +59,12 @@ AFTER: dict[str, dict[str, str]] = {
         "files": "a service starts with its restored configuration",
         "kernel": "a service (irqbalance) starts on the restored IRQ affinities",
     },
+    "restart": {
+        "start": "a service the restore has just started read its restored files already",
+        "reload": "a service restarts from its restored unit file (a drop-in removed)",
+        "files": "a running service (irqbalance, banned) restarts to read its restored configuration",
+        "kernel": "irqbalance restarts on the restored IRQ affinities",
+    },
 }
 
 STEPS: tuple[str, ...] = tuple(TopologicalSorter(AFTER).static_order())

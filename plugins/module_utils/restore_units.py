@@ -5,7 +5,9 @@ A unit is recorded as {present, enabled, active}. A unit fastpath added was abse
 fastpath wrote before recording it reads present but disabled and inactive. Either way the restore
 stops and disables it while its file is still there, and once the file is gone "absent" is what
 was asked: a unit that does not exist is neither enabled nor running. A unit left failed by a crash
-is reset, so it does not linger in `systemctl --failed` after its file went. Stdlib only.
+is reset, so it does not linger in `systemctl --failed` after its file went. A unit that keeps
+running through the restore but read a file the restore put back (its `restart_after`) is restarted,
+so it runs on its own configuration again, not on fastpath's. Stdlib only.
 """
 
 from __future__ import annotations
@@ -80,3 +82,28 @@ def reload_systemd(entries: list[dict], results: list[dict], ctx: Context) -> li
         if rc != 0:
             result.update(status="failed", reason=f"systemctl daemon-reload: {err.strip()}")
     return [result]
+
+
+def restart_services(entries: list[dict], results: list[dict], ctx: Context) -> list[dict]:
+    """Restart each recorded-running unit one of whose `restart_after` files this restore changed,
+    unless the restore has just started it (it read the restored files then). Only on a change: a
+    rerun with nothing to put back restarts nothing, so the restore stays idempotent."""
+    changed_files = {r["key"] for r in results if r["kind"] == "file" and r["status"] == "changed"}
+    started = {r["key"] for r in results if r["kind"] == "service" and r["status"] == "changed"}
+    out = []
+    for entry in entries:
+        value = entry["value"]
+        if entry["kind"] != "service" or not value.get("active") or entry["key"] in started:
+            continue
+        reread = sorted(changed_files.intersection(value.get("restart_after", [])))
+        if not reread:
+            continue
+        name = entry["key"]
+        result = {"kind": "step", "key": f"restart {name}", "label": f"systemctl restart {name}",
+                  "status": "changed", "after": f"restarted: {', '.join(reread)} put back"}
+        if not ctx.check_mode:
+            rc, _out, err = ctx.command(["systemctl", "restart", name])
+            if rc != 0:
+                result.update(status="failed", reason=f"systemctl restart {name}: {err.strip()}")
+        out.append(result)
+    return out

@@ -51,6 +51,14 @@ options:
     description: With C(kind=dir), fastpath makes the directory and everything in it.
     type: bool
     default: false
+  restart_after:
+    description:
+      - With C(kind=service), the files the running unit read its configuration from (absolute paths,
+        each recorded with C(kind=file) too). A restore that puts one of them back restarts the unit
+        when it is to keep running, so it runs with the configuration it had again.
+    type: list
+    elements: path
+    default: []
   xdp_cli:
     description: With C(kind=xdp), the fastpath-xdp command that detaches the program.
     type: path
@@ -162,7 +170,8 @@ def current_values(module, kind: str, keys: list[str]) -> dict:
         return {name: package_state(name, run) for name in would_install(keys, run)} if keys else {}
     if kind == "xdp":
         return {k: {"cli": p["xdp_cli"], "pin_root": p["xdp_pin_root"]} for k in keys}
-    return {k: service_state(k, run) for k in keys}
+    extra = {"restart_after": p["restart_after"]} if p["restart_after"] else {}
+    return {k: {**service_state(k, run), **extra} for k in keys}
 
 
 def main() -> None:
@@ -174,6 +183,7 @@ def main() -> None:
             "keys": {"type": "list", "elements": "str", "no_log": False},
             "scope": {"type": "str", "choices": list(SCOPES), "default": "tune"},
             "tree": {"type": "bool", "default": False},
+            "restart_after": {"type": "list", "elements": "path", "default": []},
             "xdp_cli": {"type": "path"},
             "xdp_pin_root": {"type": "path", "default": "/sys/fs/bpf/fastpath"},
             "root": {"type": "path", "default": "/"},
@@ -194,6 +204,11 @@ def main() -> None:
             relative = [k for k in keys if not os.path.isabs(k)]
             if relative:
                 module.fail_json(msg=f"keys: {relative[0]!r} must be an absolute path for kind {p['kind']}")
+        if p["restart_after"] and p["kind"] != "service":
+            module.fail_json(msg=f"restart_after is for kind service, not {p['kind']}")
+        relative = [f for f in p["restart_after"] if not os.path.isabs(f)]
+        if relative:
+            module.fail_json(msg=f"restart_after: {relative[0]!r} must be an absolute path")
         values = current_values(module, p["kind"], keys)
         recorded = False
         with open_snapshot(p["root"], write=not module.check_mode) as snap:

@@ -10,11 +10,14 @@ the image ships it, booted through GRUB) and the netns load client, in the order
    plan on the host made, with XDP attached in native (driver) mode;
 4. smoke.yml: every gate judged, the stray-IRQ gate a number measured on real IRQs;
 5. restore.yml and a reboot: the host is back as the VM first booted (sysctls, NIC, IRQ affinity,
-   irqbalance, the kernel command line).
+   irqbalance, the kernel command line);
+6. tune.yml with cpu_partition_irqbalance=ban: irqbalance keeps running, with fastpath's policy
+   script, and after three of its 10 s rebalancing intervals every queue IRQ is still on its planned
+   CPU; restore.yml then restarts it on the environment file it first booted with.
 
 The plan is worked out here from the VM's CPUs by the planner's documented rule (vm_host.py), never
 read from what the roles reported. Times on TCG are never asserted; each step is bounded.
-Steps 3-5 are marked vm_long: deploy builds native/ inside the TCG VM, which puts them beyond CI's
+Steps 3-6 are marked vm_long: deploy builds native/ inside the TCG VM, which puts them beyond CI's
 time budget; `scripts/test.sh vm-long` runs them (with steps 1-2 before them, on one fleet).
 """
 
@@ -24,6 +27,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 import host_state
 import pytest
@@ -41,6 +45,11 @@ BOOT_ARGS = ("isolcpus=", "nohz_full=", "rcu_nocbs=", "irqaffinity=")
 # shares the cores (measured 1712-3452 replies/s at 4000 offered with 2 VMs). The smoke load here
 # is one TCG can serve; the gates are the role's own.
 SMOKE_RATE = 1000
+IRQBALANCE_ENV = "/etc/default/irqbalance"
+IRQBALANCE_POLICY = "/usr/local/sbin/fastpath-irqbalance-policy"
+# irqbalance rebalances every 10 s (its default --interval): three intervals give it every chance to
+# move an IRQ it is not banned from.
+IRQBALANCE_SETTLE_S = 30
 
 
 def stage(lab_tools, tmp_path_factory, name: str, **extravars):
@@ -207,3 +216,48 @@ def test_restore_and_a_reboot_give_back_the_first_boot(fleet, deployed, lab_tool
     lines = host_state.diff(fleet["view"], after)
     assert lines == [], "srv1 after restore and a reboot:\n" + "\n".join(lines[:60])
     assert vm_host.unit_state(SRV1, "irqbalance.service") == ("enabled", "active")
+
+
+def irqbalance_process(address: str) -> tuple[str, str]:
+    """(MainPID, the command line it runs with) of irqbalance.service."""
+    pid = on_host(address, "systemctl", "show", "-P", "MainPID", "irqbalance.service")
+    return pid, on_host(address, "sh", "-c", f"tr '\\0' ' ' < /proc/{pid}/cmdline")
+
+
+@pytest.fixture(scope="module")
+def banned(fleet, lab_tools, tmp_path_factory):
+    """After the restore test (the VM as it first booted, irqbalance running): tune with irqbalance
+    banned rather than stopped, then irqbalance left to run for three intervals."""
+    result, _runs = stage(lab_tools, tmp_path_factory, "tune", cpu_partition_irqbalance="ban")
+    assert result.rc == 0 and result.failed_hosts == [], result.table()
+    time.sleep(IRQBALANCE_SETTLE_S)
+    return irqbalance_process(SRV1)
+
+
+@pytest.mark.vm_long
+def test_irqbalance_banned_keeps_running_and_leaves_the_pinned_queue_irqs_alone(banned, plan):
+    assert vm_host.unit_state(SRV1, "irqbalance.service") == ("enabled", "active")
+    _pid, cmdline = banned
+    assert f"--policyscript={IRQBALANCE_POLICY}" in cmdline.split(), cmdline
+    env = on_host(SRV1, "cat", IRQBALANCE_ENV).splitlines()
+    banned_cpus = f"{vm_host.cpulist(plan['irq'])},{vm_host.cpulist(plan['workers'])}"
+    assert f"IRQBALANCE_BANNED_CPULIST={banned_cpus}" in env, env
+    # irqbalance still running on these CPUs, IRQs unmoved: the ban, not a stopped daemon
+    assert vm_host.unit_state(SRV1, "irqbalance.service")[1] == "active"
+    assert_as_planned(plan, f"{IRQBALANCE_SETTLE_S} s after tune with irqbalance banned")
+
+
+@pytest.mark.vm_long
+def test_restore_after_the_ban_restarts_irqbalance_on_its_own_configuration(fleet, banned, lab_tools,
+                                                                             tmp_path_factory):
+    result, _runs = stage(lab_tools, tmp_path_factory, "restore")
+    assert result.rc == 0 and result.failed_hosts == [], result.table()
+    assert vm_host.unit_state(SRV1, "irqbalance.service") == ("enabled", "active")
+    pid, cmdline = irqbalance_process(SRV1)
+    assert pid != banned[0] and "--policyscript" not in cmdline, (banned, pid, cmdline)
+    assert host_state.read(SRV1)[f"file {IRQBALANCE_ENV}"] == fleet["view"][f"file {IRQBALANCE_ENV}"]
+    assert run_ok(f"test ! -e {IRQBALANCE_POLICY}")
+
+
+def run_ok(command: str) -> bool:
+    return vm_host.run(SRV1, "sh", "-c", command).returncode == 0

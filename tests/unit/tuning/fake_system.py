@@ -53,7 +53,8 @@ class FakeSystem:
         if not self.present(name):
             return 1, "", f"Failed to {verb} unit: Unit file {name} does not exist."
         {"start": self.active.add, "stop": self.active.discard, "enable": self.enabled.add,
-         "disable": self.enabled.discard, "reset-failed": self.failed.discard}[verb](name)
+         "disable": self.enabled.discard, "reset-failed": self.failed.discard,
+         "restart": self.active.add}[verb](name)
         return 0, "", ""
 
     def _accounts(self, kind: str, name: str):

@@ -64,6 +64,7 @@ def test_the_order_follows_every_stated_dependency():
     ("nic", "kernel"),        # channels re-create queues and re-request IRQs
     ("stop", "accounts"),     # userdel refuses a user with running processes
     ("files", "dirs"), ("files", "reload"), ("reload", "start"), ("files", "boot"),
+    ("files", "restart"), ("reload", "restart"), ("start", "restart"),
 ])
 def test_steps_that_depend_on_each_other_run_in_that_order(earlier, later):
     assert restore_order.STEPS.index(earlier) < restore_order.STEPS.index(later)
@@ -120,6 +121,61 @@ def test_a_service_fastpath_stopped_is_enabled_then_started_after_its_files(tmp_
     restore(tmp_path, entries, system)
     assert system.log[-2:] == [["systemctl", verb, "irqbalance.service"] for verb in ("enable", "start")]
     assert (tmp_path / "etc/default/irqbalance").read_text() == "#\n"
+
+
+IRQBALANCE_FILES = ["/etc/default/irqbalance", "/etc/systemd/system/irqbalance.service.d/60-fastpath.conf"]
+
+
+def banned_irqbalance(root: Path, system: FakeSystem) -> list[dict]:
+    """irqbalance kept running with fastpath's ban (cpu_partition_irqbalance: ban): its environment
+    file edited and a drop-in added, both recorded before; the unit recorded running."""
+    write(root, "etc/systemd/system/irqbalance.service")  # the package's unit, where the fake looks
+    write(root, "etc/default/irqbalance", "IRQBALANCE_BANNED_CPULIST=1-3\n")
+    write(root, IRQBALANCE_FILES[1][1:], "[Service]\n")
+    system.enabled.add("irqbalance.service")
+    system.active.add("irqbalance.service")
+    running = {"present": True, "enabled": True, "active": True, "restart_after": IRQBALANCE_FILES}
+    return [entry("service", "irqbalance.service", running),
+            entry("file", IRQBALANCE_FILES[0], {"exists": True, "content": "#\n"}),
+            entry("file", IRQBALANCE_FILES[1], NO_FILE)]
+
+
+def test_a_running_service_whose_files_were_put_back_is_restarted_after_the_reload(tmp_path):
+    system = FakeSystem(tmp_path)
+    results = restore(tmp_path, banned_irqbalance(tmp_path, system), system)
+    assert results["systemctl restart irqbalance.service"]["status"] == "changed", results
+    assert system.ran("systemctl", "restart") == [["systemctl", "restart", "irqbalance.service"]]
+    assert system.log.index(["systemctl", "daemon-reload"]) < system.log.index(
+        ["systemctl", "restart", "irqbalance.service"])
+    assert (tmp_path / "etc/default/irqbalance").read_text() == "#\n"
+    # Run again: nothing to put back, so nothing restarted.
+    system.log.clear()
+    again = restore(tmp_path, banned_irqbalance_after(tmp_path), system)
+    assert "systemctl restart irqbalance.service" not in again and system.ran("systemctl", "restart") == []
+
+
+def banned_irqbalance_after(root: Path) -> list[dict]:
+    """The same records, read again after the restore put the files back."""
+    running = {"present": True, "enabled": True, "active": True, "restart_after": IRQBALANCE_FILES}
+    return [entry("service", "irqbalance.service", running),
+            entry("file", IRQBALANCE_FILES[0], file_state(str(root / IRQBALANCE_FILES[0][1:]))),
+            entry("file", IRQBALANCE_FILES[1], NO_FILE)]
+
+
+def test_a_service_the_restore_starts_is_not_restarted_too(tmp_path):
+    system = FakeSystem(tmp_path)
+    entries = banned_irqbalance(tmp_path, system)
+    system.active.discard("irqbalance.service")  # stopped since: the restore starts it
+    results = restore(tmp_path, entries, system)
+    assert results["service irqbalance.service"]["steps"] == ["start"]
+    assert system.ran("systemctl", "restart") == []
+
+
+def test_check_mode_says_it_would_restart_and_restarts_nothing(tmp_path):
+    system = FakeSystem(tmp_path)
+    results = restore(tmp_path, banned_irqbalance(tmp_path, system), system, check_mode=True)
+    assert results["systemctl restart irqbalance.service"]["status"] == "changed"
+    assert system.ran("systemctl", "restart") == []
 
 
 def test_a_unit_a_crash_left_failed_is_reset(tmp_path):
