@@ -248,8 +248,7 @@ def test_irqbalance_banned_keeps_running_and_leaves_the_pinned_queue_irqs_alone(
 
 
 @pytest.mark.vm_long
-def test_restore_after_the_ban_restarts_irqbalance_on_its_own_configuration(fleet, banned, lab_tools,
-                                                                             tmp_path_factory):
+def test_restore_after_the_ban_restarts_irqbalance_on_its_files(fleet, banned, lab_tools, tmp_path_factory):
     result, _runs = stage(lab_tools, tmp_path_factory, "restore")
     assert result.rc == 0 and result.failed_hosts == [], result.table()
     assert vm_host.unit_state(SRV1, "irqbalance.service") == ("enabled", "active")
