@@ -19,9 +19,11 @@ export FASTPATH_TEST_LAB_INSTANCES=${FASTPATH_TEST_LAB_INSTANCES:-2,3}
 IFS=, read -ra INTEGRATION_INSTANCES <<<"$FASTPATH_TEST_LAB_INSTANCES"
 export FASTPATH_TEST_LAB_INSTANCE=${INTEGRATION_INSTANCES[0]}
 MOLECULE_LAB_INSTANCE=${FASTPATH_TEST_MOLECULE_INSTANCE:-1}
-# Whatever a stage leaves up when it fails, the lab instances the tests use are brought down.
+# Whatever a stage leaves up when it fails, the lab instances it used are brought down: only those
+# of the stages that ran, so `test.sh sanity` beside a running integration stage leaves its labs be.
+LABS_USED=()
 cleanup() {
-  for i in "$MOLECULE_LAB_INSTANCE" "${INTEGRATION_INSTANCES[@]}"; do
+  for i in "${LABS_USED[@]}"; do
     "$BIN/fastpath" lab down --instance "$i" >/dev/null 2>&1 || true
   done
 }
@@ -44,22 +46,26 @@ stage_native() { make -C native test; }
 # worker per instance, each module whole on one worker: a site run leaves about 40% of this kind of
 # machine's CPUs idle (vmstat: SSH round trips, systemd, waits for load), which a second module fills.
 stage_integration() {
+  LABS_USED+=("${INTEGRATION_INSTANCES[@]}")
   "$BIN/fastpath" lab image
   run_pytest -q -m "not vm" -n "${#INTEGRATION_INSTANCES[@]}" --dist loadfile tests/integration
 }
 # The same lab instance with QEMU VMs as its servers (see docs/lab.md): the tests only a VM can run.
 # One fleet is shared by the tests of a module; the VM image is cached like the lab image.
 stage_vm() {
+  LABS_USED+=("$FASTPATH_TEST_LAB_INSTANCE")
   "$BIN/fastpath" lab image --kind vm
   run_pytest -q -m "vm and not vm_long" tests/integration
 }
 # The VM proofs that build native/ inside a TCG VM (deploy, smoke, restore after it): about 15 more
 # minutes than CI's budget holds, so they run only when asked for: `scripts/test.sh vm-long`.
 stage_vm-long() {
+  LABS_USED+=("$FASTPATH_TEST_LAB_INSTANCE")
   "$BIN/fastpath" lab image --kind vm
   run_pytest -q -m vm_long tests/integration
 }
 stage_molecule() {
+  LABS_USED+=("$MOLECULE_LAB_INSTANCE")
   "$BIN/fastpath" lab image
   for config in molecule/*/molecule.yml; do
     scenario=$(basename "$(dirname "$config")")
