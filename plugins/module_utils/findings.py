@@ -62,19 +62,33 @@ def _pinned(nic: dict, online: frozenset) -> bool:
     return any(_cpus(i.get("affinity")) != online for i in queue_irqs(nic))
 
 
-def irqbalance(interfaces: dict, irqbalance_pids: list[int], online: frozenset) -> list[dict]:
+# cpu_partition_irqbalance: ban runs irqbalance with this policy script, which bans the tuned NIC's
+# own IRQs (roles/cpu_partition/vars/main.yml names the same path; a unit test holds them equal).
+FASTPATH_IRQBALANCE_POLICY = "/usr/local/sbin/fastpath-irqbalance-policy"
+
+
+def irqbalance(interfaces: dict, irqbalance_pids: list[int], online: frozenset,
+               policies: dict[int, str | None] | None = None) -> list[dict]:
+    """`policies`: irqbalance pid -> the --policyscript it runs with (None: none). Every irqbalance
+    running fastpath's ban leaves the pinned NIC IRQs alone: nothing to find."""
     if not irqbalance_pids:
         return []
+    policies = policies or {}
+    if all(policies.get(pid) == FASTPATH_IRQBALANCE_POLICY for pid in irqbalance_pids):
+        return []
+    pids = ", ".join(map(str, irqbalance_pids))
     pinned = [n for n, nic in interfaces.items() if _pinned(nic, online)]
     if pinned:
+        scripts = sorted({p for p in policies.values() if p})
         return [_finding(
             HIGH, "irqbalance is running while NIC IRQ affinities are pinned",
-            f"irqbalance pid(s) {', '.join(map(str, irqbalance_pids))}; pinned IRQs on {', '.join(pinned)}",
-            "stop and disable irqbalance, or ban the NIC IRQs in IRQBALANCE_BANNED_CPULIST "
-            "(role cpu_partition)")]
+            f"irqbalance pid(s) {pids}; pinned IRQs on {', '.join(pinned)}"
+            + (f"; its policy script {', '.join(scripts)} is not fastpath's" if scripts else ""),
+            "stop and disable irqbalance (cpu_partition_irqbalance: stop), or keep it running off the "
+            "NIC's IRQs with cpu_partition_irqbalance: ban (role cpu_partition)")]
     return [_finding(
-        LOW, "irqbalance is running", f"irqbalance pid(s) {', '.join(map(str, irqbalance_pids))}",
-        "fastpath stops irqbalance before pinning IRQs (role cpu_partition)")]
+        LOW, "irqbalance is running", f"irqbalance pid(s) {pids}",
+        "fastpath stops irqbalance before pinning IRQs, or bans it from them (role cpu_partition)")]
 
 
 def irqs_on_isolated(name: str, nic: dict, isolated: frozenset) -> list[dict]:
@@ -195,7 +209,8 @@ def busy_poll(sysctls: dict, profile: str | None) -> list[dict]:
 def build_findings(interfaces: dict, cpus: dict, sysctls: dict, irqbalance_pids: list[int],
                    rmem: int | None = None, wmem: int | None = None, profile: str | None = None,
                    irq_cpus: str | None = None, workers: list[dict] | None = None,
-                   layout: str | None = None) -> list[dict]:
+                   layout: str | None = None,
+                   irqbalance_policies: dict[int, str | None] | None = None) -> list[dict]:
     online = _cpus(cpus.get("online"))
     isolated = _cpus(cpus.get("isolated")) | _cpus(cpus.get("nohz_full"))
     irq_set = _cpus(irq_cpus) if irq_cpus else online - isolated
@@ -206,7 +221,7 @@ def build_findings(interfaces: dict, cpus: dict, sysctls: dict, irqbalance_pids:
         out += irqs_on_isolated(name, nic, isolated)
         out += rx_queues_vs_irq_cpus(name, nic, irq_set)
         out += workers_on_irq_cpus(name, nic, workers or [], layout)
-    out += irqbalance(interfaces, irqbalance_pids, online)
+    out += irqbalance(interfaces, irqbalance_pids, online, irqbalance_policies)
     out += softnet(cpus.get("softnet", []))
     out += socket_buffers(sysctls, rmem, wmem)
     out += busy_poll(sysctls, profile)

@@ -18,5 +18,20 @@ FINDING_SYSCTLS = ["net.core.rmem_max", "net.core.wmem_max", "net.core.busy_poll
 def read_findings(fs: HostFS, interfaces: dict, cpus: dict, **rules) -> list[dict]:
     """build_findings on this host; `rules` are its keyword inputs (rmem, wmem, profile, irq_cpus,
     workers, layout)."""
-    return build_findings(interfaces, cpus, read_sysctl_ints(fs, FINDING_SYSCTLS),
-                          pids_named(fs, "irqbalance"), **rules)
+    pids = pids_named(fs, "irqbalance")
+    policies = {pid: policy_script(fs.read(f"proc/{pid}/cmdline", quiet=True) or "") for pid in pids}
+    return build_findings(interfaces, cpus, read_sysctl_ints(fs, FINDING_SYSCTLS), pids,
+                          irqbalance_policies=policies, **rules)
+
+
+def policy_script(cmdline: str) -> str | None:
+    """The --policyscript (or -l) of an irqbalance command line (/proc/PID/cmdline, NUL-separated)."""
+    args = [a for a in cmdline.split("\0") if a]
+    for i, arg in enumerate(args):
+        if arg.startswith("--policyscript="):
+            return arg.split("=", 1)[1]
+        if arg in ("--policyscript", "-l") and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("-l") and len(arg) > 2:
+            return arg[2:]
+    return None

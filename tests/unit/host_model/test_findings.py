@@ -1,10 +1,14 @@
 """Findings: each rule on data that should and should not trigger it, and on the 256-CPU host."""
 
+from pathlib import Path
+
+import yaml
 from conftest import tree as tree_path
 
 from ansible_collections.fastpath.host.plugins.module_utils import findings as F
 from ansible_collections.fastpath.host.plugins.module_utils.commands import CommandRunner
 from ansible_collections.fastpath.host.plugins.module_utils.cpu_topology import read_cpus
+from ansible_collections.fastpath.host.plugins.module_utils.host_findings import policy_script, read_findings
 from ansible_collections.fastpath.host.plugins.module_utils.hostfs import HostFS
 from ansible_collections.fastpath.host.plugins.module_utils.nic_model import read_interfaces
 from ansible_collections.fastpath.host.plugins.module_utils.processes import pids_named
@@ -48,6 +52,43 @@ def test_irqbalance_severity_depends_on_pinning():
     assert F.irqbalance(pinned, [812], ONLINE)[0]["severity"] == "high"
     assert F.irqbalance(spread, [812], ONLINE)[0]["severity"] == "low"
     assert F.irqbalance(pinned, [], ONLINE) == []
+
+
+def test_irqbalance_running_fastpaths_ban_leaves_the_pinned_irqs_alone():
+    pinned = {"eth0": nic(["0", "1"], affinity=["0", "1"])}
+    ours = F.FASTPATH_IRQBALANCE_POLICY
+    assert F.irqbalance(pinned, [812], ONLINE, {812: ours}) == []
+    # a second irqbalance without it, or a policy script of the host's own, still moves them
+    assert F.irqbalance(pinned, [812, 900], ONLINE, {812: ours, 900: None})[0]["severity"] == "high"
+    [theirs] = F.irqbalance(pinned, [812], ONLINE, {812: "/etc/irqbalance/mine"})
+    assert theirs["severity"] == "high" and "/etc/irqbalance/mine is not fastpath's" in theirs["evidence"]
+
+
+def test_the_policy_script_is_read_from_irqbalances_command_line():
+    assert policy_script("/usr/sbin/irqbalance\0--foreground\0--policyscript=/x/p\0") == "/x/p"
+    assert policy_script("/usr/sbin/irqbalance\0-l\0/x/p\0") == "/x/p"
+    assert policy_script("/usr/sbin/irqbalance\0-l/x/p\0") == "/x/p"
+    assert policy_script("/usr/sbin/irqbalance\0--foreground\0") is None
+    assert policy_script("") is None
+
+
+def test_read_findings_takes_the_policy_from_the_live_process(tmp_path):
+    (tmp_path / "proc/812").mkdir(parents=True)
+    (tmp_path / "proc/812/comm").write_text("irqbalance\n")
+    cmdline = tmp_path / "proc/812/cmdline"
+    pinned = {"eth0": nic(["0", "1"], affinity=["0", "1"])}
+    cpus = {"online": "0-7"}
+    cmdline.write_bytes(b"/usr/sbin/irqbalance\0--foreground\0")
+    assert "irqbalance is running while NIC IRQ affinities are pinned" in [
+        f["what"] for f in read_findings(HostFS(str(tmp_path)), pinned, cpus)]
+    cmdline.write_bytes(f"/usr/sbin/irqbalance\0--policyscript={F.FASTPATH_IRQBALANCE_POLICY}\0".encode())
+    assert not any("irqbalance" in f["what"] for f in read_findings(HostFS(str(tmp_path)), pinned, cpus))
+
+
+def test_the_policy_path_is_the_one_cpu_partition_installs():
+    role_vars = Path(__file__).resolve().parents[3] / "roles/cpu_partition/vars/main.yml"
+    assert yaml.safe_load(role_vars.read_text())["__cpu_partition_irqbalance_policy"] == \
+        F.FASTPATH_IRQBALANCE_POLICY
 
 
 def test_irqs_on_isolated_cpus():
