@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from site_verdict import smoke_result, verdict_of
 
 from fastpath import runner
 from fastpath.lab import fleet, ssh
@@ -134,6 +135,50 @@ def test_baseline_run_measures_before_and_after_tuning(second_run, tmp_path_fact
     assert sorted(p.name.split("-", 1)[1] for p in reports) == ["after", "before"], new
     after = next(p for p in reports if p.name.endswith("-after"))
     assert "before" in (after / "index.html").read_text()  # the page names the run it compares with
+
+    smoke = {n.split("-", 1)[1]: runs / n for n in new if "smoke" in n}
+    # The report before tuning opens with the baseline's verdict (every server at once, no wave).
+    rows, _gates, _pairs = verdict_of(next(p for p in reports if p.name.endswith("-before")))
+    assert [r[:3] for r in rows] == [["srv1", "not a rollout", "PASS"], ["srv2", "not a rollout", "PASS"]]
+    # The report after: every wave's verdict, and before -> after against the baseline's results.
+    rows, _gates, pairs = verdict_of(after)
+    assert [r[:3] for r in rows] == [["srv1", "1", "PASS"], ["srv2", "2", "PASS"]]
+    expected = []
+    for server, wave in (("srv1", "smoke-after-wave1"), ("srv2", "smoke-after-wave2")):
+        old = smoke_result(smoke["smoke-before"], server)["load"]
+        now = smoke_result(smoke[wave], server)["load"]
+        expected.append([server, "PASS → PASS", f"{old['received_pps']:.1f} → {now['received_pps']:.1f}",
+                         f"{old['loss_pct']:.2f} → {now['loss_pct']:.2f}",
+                         f"{old['p99_us']:.0f} → {now['p99_us']:.0f}"])
+    assert pairs == expected
+    assert sorted(p.name for p in (after / "smoke").iterdir()) == sorted(p.name for p in smoke.values())
+
+
+def test_the_report_opens_with_the_verdict_of_every_wave_of_its_own_run(second_run, runs_dir):
+    """The first and second runs' pages: srv1 (wave 1) and srv2 (wave 2), their numbers and every gate
+    as their result files say, copied into the run; each page shows its own run's smoke results."""
+    reports = sorted(runs_dir.glob("*-report"))[:2]  # the first run's, then the second's
+    assert len(reports) == 2, sorted(runs_dir.iterdir())
+    for index, report in enumerate(reports):
+        html = (report / "index.html").read_text()
+        assert html.index('id="verdict"') < html.index("<h2>Hosts</h2>")  # the page opens with it
+        rows, gates, pairs = verdict_of(report)
+        assert [r[:3] for r in rows] == [["srv1", "1", "PASS"], ["srv2", "2", "PASS"]]
+        assert pairs == []  # no baseline in these runs
+        waves = [sorted(runs_dir.glob(f"*-smoke-run-wave{wave}"))[index] for wave in (1, 2)]
+        # this run's smoke results, not the other run's lying in the same directory
+        assert sorted(p.name for p in (report / "smoke").iterdir()) == [w.name for w in waves]
+        for row, server, results_dir in zip(rows, ("srv1", "srv2"), waves, strict=True):
+            result = smoke_result(results_dir, server)
+            load = result["load"]
+            assert row[3:7] == [f"{load['received_pps']:.1f}",
+                                f"{100 * load['received_pps'] / load['offered_pps']:.1f}",
+                                f"{load['loss_pct']:.2f}", f"{load['p99_us']:.0f}"], row
+            assert [(g[2], g[6]) for g in gates if g[0] == server] == [
+                (g["gate"], g.get("note", "not checked") if g["passed"] is None else "yes")
+                for g in result["gates"]]
+            copied = report / "smoke" / results_dir.name / "servers" / f"{server}.json"
+            assert copied.read_bytes() == (results_dir / "servers" / f"{server}.json").read_bytes()
 
 
 def on(lab3, name: str, command: str) -> str:
