@@ -3,8 +3,8 @@
 
 Per server of this run's smoke tests: its wave, PASS/FAIL, replies/s, reply share, loss and p99,
 then every gate (name, measured, threshold, passed), and before -> after when a baseline was
-measured. Each row links to the host's state section on the same page (collected just after the
-smoke test, by the report) and to the result's JSON copied into the run. Server names and gate
+measured. Each row links to the host's state section on the same page (read by the report after
+the last wave, the tuning that was judged still in place) and to the result's JSON copied into the run. Server names and gate
 texts come from result files, so they go through `esc` like every host value.
 """
 
@@ -57,7 +57,7 @@ def host_line(smoke: SmokeVerdicts, host: str) -> str:
     v = smoke.verdicts[index]
     return (
         f'<p class="verdict-line">Smoke verdict: <a href="#verdict-{index}">{_status(v.status)}</a>'
-        f"{_wave_note(v.wave)}, measured just before this state was read.</p>"
+        f"{_wave_note(v.wave)}; the smoke test ran before this state was read.</p>"
     )
 
 
