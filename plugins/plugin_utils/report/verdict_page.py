@@ -4,8 +4,9 @@
 Per server of this run's smoke tests: its wave, PASS/FAIL, replies/s, reply share, loss and p99,
 then every gate (name, measured, threshold, passed), and before -> after when a baseline was
 measured. Each row links to the host's state section on the same page (read by the report after
-the last wave, the tuning that was judged still in place) and to the result's JSON copied into the run. Server names and gate
-texts come from result files, so they go through `esc` like every host value.
+the last wave, the tuning that was judged still in place) and to the result's JSON copied into the
+run. Server names and gate texts come from result files, so they go through `esc` like every host
+value.
 """
 
 from __future__ import annotations
