@@ -9,8 +9,8 @@ the image ships it, booted through GRUB) and the netns load client, in the order
 3. deploy.yml run alone with other `-e` inputs: the server runs its workers inside the slice the
    plan on the host made, with XDP attached in native (driver) mode;
 4. smoke.yml: every gate judged, the stray-IRQ gate a number measured on real IRQs;
-5. restore.yml and a reboot: the host is back as the VM first booted (sysctls, NIC, IRQ affinity,
-   irqbalance, the kernel command line);
+5. restore.yml and a reboot: the host is back as the VM first booted (sysctls, NIC, irqbalance
+   running and placing the IRQs again, fastpath's units and files, the kernel command line);
 6. tune.yml with cpu_partition_irqbalance=ban: irqbalance keeps running, with fastpath's policy
    script, and after three of its 10 s rebalancing intervals every queue IRQ is still on its planned
    CPU; restore.yml then restarts it on the environment file it first booted with.
@@ -213,7 +213,11 @@ def test_restore_and_a_reboot_give_back_the_first_boot(fleet, deployed, lab_tool
     assert result.rc == 0 and result.failed_hosts == [], result.table()
     vm_host.reboot(SRV1)
     after = host_view(SRV1)
-    lines = host_state.diff(fleet["view"], after)
+    # The queue IRQs' CPUs are irqbalance's on the first boot and after the restore alike, and it
+    # places them anew each boot (measured: input.0 on CPU 2 at first boot, on 0 after). Its choice
+    # is left out; all the rest is compared (sysctls, the NIC, irqbalance's unit and file, fastpath's
+    # units and files, the command line), and irqbalance must be running again.
+    lines = [line for line in host_state.diff(fleet["view"], after) if line.split()[1] != "irq"]
     assert lines == [], "srv1 after restore and a reboot:\n" + "\n".join(lines[:60])
     assert vm_host.unit_state(SRV1, "irqbalance.service") == ("enabled", "active")
 
