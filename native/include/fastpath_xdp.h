@@ -187,13 +187,11 @@ int fp_xdp_attach_pass(const char *ifname, bool force_generic);
 int fp_xdp_detach_any(const char *ifname);
 
 /*
- * Command-line helpers shared by fastpath-xdp, the load generator and the server, so every number is
- * validated the same way. Both return 0 or -EINVAL and write nothing on error.
+ * Command-line helper shared by fastpath-xdp, the load generator and the server, so every number is
+ * validated the same way: a decimal unsigned integer, whole string, within [min, max]. Returns 0 or
+ * -EINVAL and writes nothing on error. Cpulists: fp_cpulist_parse (native/common/cpulist.h).
  */
-/* A decimal unsigned integer, whole string, within [min, max]. */
 int fp_parse_u64(const char *s, unsigned long long min, unsigned long long max, unsigned long long *out);
-/* A cpulist ("0-3,8"), ascending or not, no duplicates; at most max entries, each < ncpus. */
-int fp_parse_cpulist(const char *s, int *cpus, unsigned int max, int ncpus, unsigned int *n);
 
 #endif /* !__bpf__ */
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpulist.h"
 #include "fastpath_xdp.h"
 #include "loadgen.h"
 
@@ -166,10 +167,16 @@ int lg_parse_args(int argc, char **argv, struct lg_config *cfg, FILE *f)
 				return bad(f, "--threads", optarg, "1-64");
 			cfg->threads = (uint32_t)v;
 			break;
-		case 'c':
-			if (fp_parse_cpulist(optarg, cfg->cpus, LG_MAX_THREADS, (int)ncpus, &cfg->ncpus))
-				return bad(f, "--cpus", optarg, "a cpulist of existing CPUs, e.g. 0-1,3");
+		case 'c': {
+			int limit = ncpus > FP_MAX_CPUS ? FP_MAX_CPUS : (int)ncpus; /* this host's CPUs */
+			char why[128];
+			size_t n;
+
+			if (fp_cpulist_parse(optarg, cfg->cpus, LG_MAX_THREADS, limit, &n, why, sizeof(why)))
+				return bad(f, "--cpus", optarg, why);
+			cfg->ncpus = (unsigned int)n;
 			break;
+		}
 		case 'b':
 			if (parse_num(optarg, 1, LG_MAX_BATCH, &v))
 				return bad(f, "--batch", optarg, "1-1024");

@@ -59,8 +59,8 @@ static int p_workers(struct fp_config *c, const char *k, const char *v, char *er
 	char why[256];
 	size_t count;
 
-	if (fp_cpulist_parse(v, c->cpus, FP_MAX_WORKERS, &count, why, sizeof(why)) < 0) {
-		snprintf(err, n, "%s: %s", k, why);
+	if (fp_cpulist_parse(v, c->cpus, FP_MAX_WORKERS, FP_MAX_CPUS, &count, why, sizeof(why)) < 0) {
+		snprintf(err, n, "%s: '%s': %s", k, v, why);
 		return -1;
 	}
 	c->nworkers = (unsigned int)count;
@@ -221,8 +221,8 @@ static int p_afxdp_queues(struct fp_config *c, const char *k, const char *v, cha
 	char why[256];
 	size_t count = 0;
 
-	if (v[0] && fp_cpulist_parse(v, c->queues, FP_MAX_WORKERS, &count, why, sizeof(why)) < 0) {
-		snprintf(err, n, "%s: %s", k, why);
+	if (v[0] && fp_cpulist_parse(v, c->queues, FP_MAX_WORKERS, FP_MAX_CPUS, &count, why, sizeof(why)) < 0) {
+		snprintf(err, n, "%s: '%s': %s", k, v, why);
 		return -1;
 	}
 	c->nqueues = (unsigned int)count;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The load generator's pure parts: the RTT histogram's precision and the strict number parsers. */
+/* The load generator's pure parts: the RTT histogram's precision and the strict number parser
+ * (its cpulists: unit_cpulist.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,16 +8,7 @@
 
 #include "../loadgen/histogram.h"
 #include "fastpath_xdp.h"
-
-static int failures;
-
-#define EXPECT(cond)                                                                   \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                    \
-		}                                                                      \
-	} while (0)
+#include "unit.h"
 
 static int within(uint64_t got, uint64_t want, double rel)
 {
@@ -82,33 +74,10 @@ static void test_number_parsing_is_strict(void)
 	EXPECT(fp_parse_u64("0", 1, 100, &v) == -EINVAL);
 }
 
-static void test_cpulists(void)
-{
-	int cpus[8];
-	unsigned int n = 0;
-
-	EXPECT(fp_parse_cpulist("0-2,5", cpus, 8, 8, &n) == 0 && n == 4 && cpus[0] == 0 && cpus[2] == 2 &&
-	       cpus[3] == 5);
-	EXPECT(fp_parse_cpulist("7", cpus, 8, 8, &n) == 0 && n == 1 && cpus[0] == 7);
-	EXPECT(fp_parse_cpulist("8", cpus, 8, 8, &n) == -EINVAL);       /* no such CPU */
-	EXPECT(fp_parse_cpulist("1,1", cpus, 8, 8, &n) == -EINVAL);     /* duplicate */
-	EXPECT(fp_parse_cpulist("3-1", cpus, 8, 8, &n) == -EINVAL);     /* reversed range */
-	EXPECT(fp_parse_cpulist("0-7", cpus, 4, 8, &n) == -EINVAL);     /* more than max */
-	EXPECT(fp_parse_cpulist("1,", cpus, 8, 8, &n) == -EINVAL);
-	EXPECT(fp_parse_cpulist("", cpus, 8, 8, &n) == -EINVAL);
-	EXPECT(fp_parse_cpulist("a", cpus, 8, 8, &n) == -EINVAL);
-	EXPECT(fp_parse_cpulist("-1", cpus, 8, 8, &n) == -EINVAL);
-}
-
 int main(void)
 {
 	test_buckets_cover_every_value_once();
 	test_quantiles_of_a_known_distribution();
 	test_number_parsing_is_strict();
-	test_cpulists();
-	if (failures)
-		fprintf(stderr, "unit_loadgen: %d failure(s)\n", failures);
-	else
-		printf("unit_loadgen: ok\n");
-	return failures ? 1 : 0;
+	return unit_summary("unit_loadgen");
 }

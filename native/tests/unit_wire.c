@@ -6,16 +6,7 @@
 #include <string.h>
 
 #include "fastpath_wire.h"
-
-static int failures;
-
-#define EXPECT(cond)                                                                   \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                    \
-		}                                                                      \
-	} while (0)
+#include "unit.h"
 
 static void make(struct fp_hdr *h, __u8 type, __u32 plen)
 {
@@ -71,9 +62,5 @@ int main(void)
 	/* Order of checks: a short packet is short before anything else is looked at. */
 	EXPECT(fp_hdr_check(&h, 3) == FP_DROP_SHORT);
 
-	if (failures)
-		fprintf(stderr, "unit_wire: %d failure(s)\n", failures);
-	else
-		printf("unit_wire: ok\n");
-	return failures ? 1 : 0;
+	return unit_summary("unit_wire");
 }

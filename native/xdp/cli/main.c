@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpulist.h"
 #include "fastpath_xdp.h"
 
 static void usage(FILE *f)
@@ -57,11 +58,18 @@ static int exit_code(int err)
 	}
 }
 
-static int bad(const char *what, const char *value)
+/* why: the parser's reason, or NULL when "invalid WHAT 'VALUE'" says it all. */
+static int bad_why(const char *what, const char *value, const char *why)
 {
-	fprintf(stderr, "fastpath-xdp: invalid %s '%s'\n", what, value ? value : "");
+	fprintf(stderr, "fastpath-xdp: invalid %s '%s'%s%s\n", what, value ? value : "", why ? ": " : "",
+		why ? why : "");
 	usage(stderr);
 	return FP_XDP_EXIT_USAGE;
+}
+
+static int bad(const char *what, const char *value)
+{
+	return bad_why(what, value, NULL);
 }
 
 static const struct option long_opts[] = {
@@ -108,10 +116,17 @@ int main(int argc, char **argv)
 			else
 				return bad("steering mode (pass or cpumap)", optarg);
 			break;
-		case 'w':
-			if (fp_parse_cpulist(optarg, o.worker_cpus, FP_XDP_MAX_WORKERS, (int)ncpus, &o.nworkers))
-				return bad("worker cpulist", optarg);
+		case 'w': {
+			/* The CPUMAP holds CPUs below FP_XDP_MAX_CPUS only, and this host's at most. */
+			int limit = ncpus > FP_XDP_MAX_CPUS ? FP_XDP_MAX_CPUS : (int)ncpus;
+			char why[128];
+			size_t n;
+
+			if (fp_cpulist_parse(optarg, o.worker_cpus, FP_XDP_MAX_WORKERS, limit, &n, why, sizeof(why)))
+				return bad_why("worker cpulist", optarg, why);
+			o.nworkers = (unsigned int)n;
 			break;
+		}
 		case 'P':
 			o.ping_fastpath = true;
 			break;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Kernel cpulist parsing: see cpulist.h. */
+/* Kernel cpulist parsing and formatting: see cpulist.h. */
 #include "cpulist.h"
 
 #include <ctype.h>
@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Read a decimal CPU number at *p (no sign, no overflow past FP_MAX_CPUS); advance *p. */
-static int read_cpu(const char **p, int *out)
+/* Read a decimal number below limit at *p (no sign; stops at the limit, so never overflows); advance *p. */
+static int read_cpu(const char **p, int limit, int *out)
 {
 	const char *s = *p;
 	long v = 0;
@@ -17,7 +17,7 @@ static int read_cpu(const char **p, int *out)
 		return -1;
 	while (isdigit((unsigned char)*s)) {
 		v = v * 10 + (*s - '0');
-		if (v >= FP_MAX_CPUS)
+		if (v >= limit)
 			return -1;
 		s++;
 	}
@@ -33,12 +33,17 @@ static const char *skip_space(const char *s)
 	return s;
 }
 
-int fp_cpulist_parse(const char *text, int *cpus, size_t max, size_t *n, char *err, size_t errlen)
+int fp_cpulist_parse(const char *text, int *out, size_t max, int limit, size_t *n, char *err,
+		     size_t errlen)
 {
 	bool seen[FP_MAX_CPUS];
-	const char *p = text;
+	const char *p = text ? text : "";
 	size_t count = 0;
 
+	if (limit <= 0 || limit > FP_MAX_CPUS) {
+		snprintf(err, errlen, "no CPU numbers to choose from (limit %d)", limit);
+		return -1;
+	}
 	memset(seen, 0, sizeof(seen));
 	p = skip_space(p);
 	if (*p == '\0') {
@@ -49,33 +54,34 @@ int fp_cpulist_parse(const char *text, int *cpus, size_t max, size_t *n, char *e
 		int lo, hi;
 
 		p = skip_space(p);
-		if (read_cpu(&p, &lo) < 0) {
-			snprintf(err, errlen, "'%s': expected a CPU number 0-%d at '%s'", text,
-				 FP_MAX_CPUS - 1, p);
+		if (read_cpu(&p, limit, &lo) < 0) {
+			if (*p)
+				snprintf(err, errlen, "expected a CPU number 0-%d at '%s'", limit - 1, p);
+			else
+				snprintf(err, errlen, "expected a CPU number 0-%d at the end", limit - 1);
 			return -1;
 		}
 		hi = lo;
 		if (*p == '-') {
 			p++;
-			if (read_cpu(&p, &hi) < 0) {
-				snprintf(err, errlen, "'%s': expected a CPU number 0-%d after '-'", text,
-					 FP_MAX_CPUS - 1);
+			if (read_cpu(&p, limit, &hi) < 0) {
+				snprintf(err, errlen, "expected a CPU number 0-%d after '-'", limit - 1);
 				return -1;
 			}
 			if (hi < lo) {
-				snprintf(err, errlen, "'%s': range %d-%d runs backwards", text, lo, hi);
+				snprintf(err, errlen, "range %d-%d runs backwards", lo, hi);
 				return -1;
 			}
 		}
 		for (int c = lo; c <= hi; c++) {
 			if (seen[c]) {
-				snprintf(err, errlen, "'%s': CPU %d listed twice", text, c);
+				snprintf(err, errlen, "CPU %d listed twice", c);
 				return -1;
 			}
 			seen[c] = true;
 			count++;
 			if (count > max) {
-				snprintf(err, errlen, "'%s': more than %zu CPUs", text, max);
+				snprintf(err, errlen, "more than %zu CPUs", max);
 				return -1;
 			}
 		}
@@ -83,16 +89,16 @@ int fp_cpulist_parse(const char *text, int *cpus, size_t max, size_t *n, char *e
 		if (*p == '\0')
 			break;
 		if (*p != ',') {
-			snprintf(err, errlen, "'%s': unexpected '%c' (a cpulist is like 2-3,6)", text, *p);
+			snprintf(err, errlen, "unexpected '%c' (a cpulist is like 2-3,6)", *p);
 			return -1;
 		}
 		p++;
 	}
 	/* Emit in increasing order so worker i is always the i-th CPU of the list. */
 	*n = 0;
-	for (int c = 0; c < FP_MAX_CPUS; c++)
+	for (int c = 0; c < limit; c++)
 		if (seen[c])
-			cpus[(*n)++] = c;
+			out[(*n)++] = c;
 	return 0;
 }
 
