@@ -1,21 +1,41 @@
-"""The smoke_test role's own templates in vars/main.yml, rendered by Ansible's templar on what the role
-registered in real runs on the lab (fixtures/role-registered-*.json, written by
-fixtures/capture-role-registered.yml; client-killed: cli1's nspawn and init SIGKILLed 4 s into a 10 s
-load): which load clients failed a server, and its measured window."""
+"""The smoke_test role's own templates in vars/main.yml (and the filters they call), rendered by
+Ansible's templar on what the role registered in real runs on the lab (fixtures/role-registered-*.json,
+written by fixtures/capture-role-registered.yml; client-killed: cli1's nspawn and init SIGKILLed 4 s
+into a 10 s load): which load clients failed a server, and its measured window."""
 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 ROLE = Path(__file__).resolve().parents[3] / "roles" / "smoke_test"
 FIXTURES = Path(__file__).parent / "fixtures"
 SERVERS = ("srv1", "srv2")
+
+
+
+@pytest.fixture(autouse=True, scope="module")
+def collection_filters():
+    """The role's templates call the collection's filters (fastpath.host.smoke_client_problems, ...),
+    which Ansible's plugin loader finds on the in-place checkout's collections path through its own
+    import hook. The other tests import the collection from sys.path: their modules are set aside
+    while the hook is in place, and put back after it is removed."""
+    imported = {name: sys.modules.pop(name) for name in list(sys.modules)
+                if name.startswith("ansible_collections")}
+    init_plugin_loader([str(ROLE.parents[1] / "collections")])
+    yield
+    _AnsibleCollectionFinder._remove()
+    for name in [name for name in sys.modules if name.startswith("ansible_collections")]:
+        del sys.modules[name]
+    sys.modules.update(imported)
 
 
 def registered(case: str) -> dict[str, dict]:
@@ -86,3 +106,21 @@ def test_a_client_killed_while_the_load_ran_is_named(server):
         'cli1: unreachable while the load ran: Data could not be sent to remote host "198.18.4.101". '
         "Make sure this host can be reached over ssh:"
     ]
+
+
+def test_the_port_and_load_generator_default_to_the_dataplane_roles_own_defaults():
+    """smoke_test reads no file of the dataplane role; its fallbacks must stay the values that role
+    defaults to, or a fleet that sets neither would load a port nothing listens on."""
+    loader = DataLoader()
+    dataplane = loader.load_from_file(str(ROLE.parent / "dataplane" / "defaults" / "main.yml"))
+    assert int(render_default("smoke_test_port", {})) == dataplane["dataplane_port"]
+    assert render_default("smoke_test_loadgen", {}) == f"{dataplane['dataplane_prefix']}/bin/fastpath-loadgen"
+    # The inventory's dataplane variables win over both.
+    assert int(render_default("smoke_test_port", {"dataplane_port": 40000})) == 40000
+    assert render_default("smoke_test_loadgen", {"dataplane_prefix": "/srv"}) == "/srv/bin/fastpath-loadgen"
+
+
+def render_default(name: str, inventory: dict) -> object:
+    loader = DataLoader()
+    defaults = loader.load_from_file(str(ROLE / "defaults" / "main.yml"), trusted_as_template=True)
+    return Templar(loader=loader, variables={**defaults, **inventory}).template(defaults[name])
