@@ -21,7 +21,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SERVERS = ("srv1", "srv2")
 
 
-
 @pytest.fixture(autouse=True, scope="module")
 def collection_filters():
     """The role's templates call the collection's filters (fastpath.host.smoke_client_problems, ...),
