@@ -200,7 +200,7 @@ def reply_sink(client: Netns) -> Iterator[ReplySink]:
     in place of the XDP_PASS program; on the way out, the other way round and its pins removed."""
     pins = BPFFS / f"{client.name}-sink"  # the namespace's name is unique to this run
     pins.mkdir()
-    attached = False
+    detached = False
     try:
         res = subprocess.run(["bpftool", "prog", "load", str(REPLY_SINK), str(pins / "prog"), "type", "xdp",
                               "pinmaps", str(pins)], capture_output=True, text=True, timeout=60, check=False)
@@ -213,12 +213,12 @@ def reply_sink(client: Netns) -> Iterator[ReplySink]:
         if res.returncode:
             raise BenchError(f"setting the reply sink's port failed: {res.stderr.strip()}")
         checked(client, [XDP_CLI, "detach-any", client.iface], "fastpath-xdp detach-any on the client")
+        detached = True
         checked(client, ["bpftool", "net", "attach", "xdpdrv", "pinned", pins / "prog", "dev", client.iface],
                 "attaching the reply sink (native XDP) to the client's veth end")
-        attached = True
         yield ReplySink(pins)
     finally:
-        if attached:
+        if detached:  # whatever holds the client's end now goes, and the XDP_PASS program comes back
             client.run(["bpftool", "net", "detach", "xdpdrv", "dev", client.iface])
             checked(client, [XDP_CLI, "pass", client.iface], "fastpath-xdp pass on the client veth")
         shutil.rmtree(pins, ignore_errors=True)
@@ -283,6 +283,9 @@ def run_loadgen(client: Netns, server_pid: int, rate: int, duration: float, mode
         raise BenchError(f"fastpath-loadgen exited {res.returncode} without a summary: "
                          f"{res.stderr[-400:]}") from exc
     if sink:
+        if summary["received"]:
+            print(f"  warning: {summary['received']} replies reached the generator past the reply sink",
+                  file=sys.stderr)
         absorbed, sent = r1 - r0, summary["sent"]
         summary = {**summary, "generator_received": summary["received"], "received": absorbed,
                    "received_pps": absorbed / summary["elapsed_s"] if summary["elapsed_s"] else 0.0,
