@@ -87,6 +87,8 @@ BAD_INPUTS = [
                  "net.core.rmem_default", "net.core.rmem_max", id="default-above-max"),
     pytest.param({"nic_tuning_throttle": -1}, "nic_tuning_throttle", "0 (every host at once) or more",
                  id="negative-throttle"),
+    pytest.param({"cpu_partition_reboot_timeout": 0}, "cpu_partition_reboot_timeout", "from 1 to 86400",
+                 id="zero-reboot-timeout"),
 ]
 
 
