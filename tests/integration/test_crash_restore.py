@@ -27,6 +27,18 @@ from pathlib import Path
 
 import host_state
 import pytest
+from crash_probe import (
+    CRASH_RECOVERY_BOUND_S,
+    attached_once,
+    describe,
+    finish,
+    kill_under_load,
+    longest_outage_after,
+    on,
+    under_load,
+    unit,
+    wait_for_first_replies,
+)
 
 from fastpath.lab import fleet, paths
 from fastpath.lab import ssh as lab_ssh
@@ -34,11 +46,6 @@ from fastpath.lab import ssh as lab_ssh
 pytestmark = pytest.mark.lab
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
-# Issue 13's "back within 2 s" for a killed server, asserted here on the netns lab. Measured from
-# the first request that got no reply to the first that got one again, by the client. The VM tier
-# (QEMU TCG, 10-50x slower) asserts only that the server comes back, not this bound.
-CRASH_RECOVERY_BOUND_S = 2.0
-PROBE_RATE = 1000  # packets/s: 1 ms resolution on the loss window
 LOAD_RATE = 20000  # packets/s from fastpath-loadgen beside the probe
 RESTORE_TASK = "Restore the values recorded before fastpath's first change."
 
@@ -89,12 +96,6 @@ def changed_labels(run: subprocess.CompletedProcess) -> dict[str, set[str]]:
     return {h: {r["label"] for r in rs if r["status"] == "changed"} for h, rs in restore_results(run).items()}
 
 
-def on(host, command: str, timeout: float = 30) -> str:
-    proc = lab_ssh.ssh(host.address, [command], timeout=timeout)
-    assert proc is not None and proc.returncode == 0, f"{host.name}: {command}: {proc and proc.stderr}"
-    return proc.stdout.strip()
-
-
 def on_python(host, script: str, timeout: float = 60) -> str:
     """Run a Python script on the host (its python3, stdlib only) and return its stdout."""
     argv = ["ssh", "-i", str(paths.SSH_KEY), *lab_ssh.OPTIONS, f"root@{host.address}", "python3", "-"]
@@ -119,79 +120,11 @@ def deployed(lab_tools, lab2, fresh):
 # ------------------------------------------------------------------ the crash
 
 
-def attached_once(server) -> int:
-    """The id of the one XDP program on srv1's eth0, checked to be the one fastpath-server pinned."""
-    link = json.loads(on(server, "ip -j -d link show eth0"))[0]
-    xdp = link.get("xdp") or {}
-    ids = [a["prog"]["id"] for a in xdp.get("attached", [])] or ([xdp["prog"]["id"]] if "prog" in xdp else [])
-    assert len(ids) == 1, f"expected one XDP program on srv1's eth0, found {ids}"
-    pinned = json.loads(on(server, "bpftool -j prog show pinned /sys/fs/bpf/fastpath/eth0/prog"))["id"]
-    assert ids[0] == pinned, "the attached program is not the one fastpath-server pinned"
-    return ids[0]
-
-
-def unit(server, *props: str) -> dict[str, str]:
-    out = on(server, f"systemctl show --property={','.join(props)} fastpath-server.service")
-    return dict(line.split("=", 1) for line in out.splitlines())
-
-
-def under_load(hosts, duration: float):
-    """Start the load (fastpath-loadgen on cli1) and the probe (in cli1's namespace) at srv1."""
-    server, client = hosts["srv1"], hosts["cli1"]
-    load = subprocess.Popen(
-        ["ssh", "-i", str(paths.SSH_KEY), *lab_ssh.OPTIONS, f"root@{client.address}",
-         f"/opt/fastpath/bin/fastpath-loadgen --quiet --dst {server.address} --rate {LOAD_RATE} "
-         f"--duration {duration} --sessions 64 --flows 8"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
-    probe = subprocess.Popen(
-        ["nsenter", f"--net=/run/netns/{client.netns}", sys.executable, "-m", "fastpath.reply_probe",
-         "--dst", server.address, "--rate", str(PROBE_RATE), "--duration", str(duration)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    return load, probe
-
-
-def finish(load, probe) -> dict:
-    out, err = probe.communicate(timeout=120)
-    assert probe.returncode == 0, err
-    load.communicate(timeout=120)
-    return json.loads(out)
-
-
-def outage_after(result: dict, moment: float) -> dict:
-    """The first outage the probe saw that had not ended by `moment` (CLOCK_MONOTONIC)."""
-    for outage in result["outages"]:
-        if outage["closed"] and outage["resumed_s"] < moment:
-            continue
-        return outage
-    raise AssertionError(f"the probe saw no outage after t={moment:.3f}: {result}")
-
-
-def wait_for_first_replies(probe_start: float, seconds: float = 1.5) -> None:
-    time.sleep(max(0.0, probe_start + seconds - time.monotonic()))
-
-
 def test_a_server_killed_under_load_answers_again_within_the_bound(deployed, capsys):
-    server = deployed["srv1"]
-    before = unit(server, "MainPID", "NRestarts")
-    old_prog = attached_once(server)
-    load, probe = under_load(deployed, duration=6)
-    wait_for_first_replies(time.monotonic())
-    killed_at = time.monotonic()
-    on(server, f"kill -9 {before['MainPID']}")
-    result = finish(load, probe)
-
-    outage = outage_after(result, killed_at)
-    assert outage["first_lost_s"] > result["start_s"], "no replies before the kill: nothing measured"
-    assert outage["closed"], f"replies never came back within the probe's run: {outage}"
+    outage = kill_under_load(deployed["srv1"], deployed["cli1"], load_rate=LOAD_RATE)
     with capsys.disabled():
-        print(f"\n  kill -9 under load: no replies for {outage['length_s'] * 1000:.0f} ms "
-              f"({outage['lost']} of {result['sent']} probe packets lost; bound {CRASH_RECOVERY_BOUND_S} s)")
+        print(f"\n  kill -9 under load: {describe(outage)}")
     assert outage["length_s"] <= CRASH_RECOVERY_BOUND_S
-    after = unit(server, "MainPID", "NRestarts", "ActiveState")
-    assert after["ActiveState"] == "active" and after["MainPID"] != before["MainPID"]
-    assert int(after["NRestarts"]) == int(before["NRestarts"]) + 1  # systemd restarted it, nobody else
-    assert attached_once(server) != old_prog
 
 
 # Runs on srv1: kill the server, then kill the one systemd starts next while it is still starting
@@ -221,7 +154,7 @@ else:
 
 def test_a_server_killed_again_during_its_start_up_is_back_within_the_bound(deployed, capsys):
     server = deployed["srv1"]
-    load, probe = under_load(deployed, duration=7)
+    load, probe = under_load(deployed["srv1"], deployed["cli1"], duration=7, load_rate=LOAD_RATE)
     wait_for_first_replies(time.monotonic())
     kills = json.loads(on_python(server, _KILL_TWICE))
     result = finish(load, probe)
@@ -231,7 +164,7 @@ def test_a_server_killed_again_during_its_start_up_is_back_within_the_bound(depl
     started = on(server, f"journalctl -u fastpath-server.service --since @{kills['wall']:.3f} -o cat "
                          "| grep -c '^Started fastpath-server' || true")
     assert started == "1", f"the second kill landed after READY=1 ({started} starts logged)"
-    outage = outage_after(result, kills["first_s"])
+    outage = longest_outage_after(result, kills["first_s"])
     assert outage["closed"], f"replies never came back within the probe's run: {outage}"
     back_after = outage["resumed_s"] - kills["second_s"]
     with capsys.disabled():
