@@ -12,14 +12,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "afxdp_check.h"
 #include "cpulist.h"
-
-#define MiB (1024ULL * 1024)
 
 typedef int (*key_parser)(struct fp_config *cfg, const char *key, const char *v, char *err, size_t errlen);
 
@@ -28,6 +27,34 @@ struct key_def {
 	const char *def; /* default, as text */
 	key_parser parse;
 };
+
+/* The numeric keys' ranges, one `range_<key>` each, from config_keys.def (see there). */
+enum key_unit { FP_COUNT, FP_BYTES };
+enum key_rule { FP_ANY, FP_POW2, FP_CACHELINE };
+struct key_range {
+	uint64_t min, max;
+	enum key_unit unit;
+	enum key_rule rule;
+};
+#define FP_RANGE(key, lo, hi, u, r) static const struct key_range range_##key = { lo, hi, u, r };
+#include "config_keys.def"
+
+/* A numeric key: a number (a size when its unit is bytes) within its range, then its rule. */
+static int ranged(const char *k, const struct key_range *r, const char *v, uint64_t *x, char *err,
+		  size_t n)
+{
+	if (fp_cfg_u64(k, v, r->min, r->max, r->unit == FP_BYTES, x, err, n) < 0)
+		return -1;
+	if (r->rule == FP_POW2 && (*x & (*x - 1))) {
+		snprintf(err, n, "%s: %" PRIu64 " is not a power of two", k, *x);
+		return -1;
+	}
+	if (r->rule == FP_CACHELINE && *x % 64) {
+		snprintf(err, n, "%s: %" PRIu64 " is not a multiple of 64", k, *x);
+		return -1;
+	}
+	return 0;
+}
 
 static int copy_str(char *dst, size_t dstlen, const char *key, const char *v, char *err, size_t errlen)
 {
@@ -48,7 +75,7 @@ static int p_port(struct fp_config *c, const char *k, const char *v, char *err, 
 {
 	uint64_t x;
 
-	if (fp_cfg_u64(k, v, 1, 65535, false, &x, err, n) < 0)
+	if (ranged(k, &range_port, v, &x, err, n) < 0)
 		return -1;
 	c->port = (uint16_t)x;
 	return 0;
@@ -100,12 +127,12 @@ static int p_upstreams(struct fp_config *c, const char *k, const char *v, char *
 	return 0;
 }
 
-static int p_uint(unsigned int *dst, const char *k, const char *v, uint64_t lo, uint64_t hi, bool sizes,
-		  char *err, size_t n)
+static int p_uint(unsigned int *dst, const char *k, const struct key_range *r, const char *v, char *err,
+		  size_t n)
 {
 	uint64_t x;
 
-	if (fp_cfg_u64(k, v, lo, hi, sizes, &x, err, n) < 0)
+	if (ranged(k, r, v, &x, err, n) < 0)
 		return -1;
 	*dst = (unsigned int)x;
 	return 0;
@@ -113,51 +140,37 @@ static int p_uint(unsigned int *dst, const char *k, const char *v, uint64_t lo, 
 
 static int p_queue_depth(struct fp_config *c, const char *k, const char *v, char *err, size_t n)
 {
-	return p_uint(&c->queue_depth, k, v, 8, 32768, false, err, n);
+	return p_uint(&c->queue_depth, k, &range_queue_depth, v, err, n);
 }
 
 static int p_batch(struct fp_config *c, const char *k, const char *v, char *err, size_t n)
 {
-	return p_uint(&c->batch, k, v, 1, 4096, false, err, n);
+	return p_uint(&c->batch, k, &range_batch, v, err, n);
 }
 
 static int p_buffers(struct fp_config *c, const char *k, const char *v, char *err, size_t n)
 {
-	if (p_uint(&c->buffers, k, v, 64, 32768, false, err, n) < 0)
-		return -1;
-	/* The provided-buffer ring indexes with a mask: the kernel requires a power of two. */
-	if (c->buffers & (c->buffers - 1)) {
-		snprintf(err, n, "%s: %u is not a power of two", k, c->buffers);
-		return -1;
-	}
-	return 0;
+	return p_uint(&c->buffers, k, &range_buffers, v, err, n);
 }
 
 static int p_buffer_size(struct fp_config *c, const char *k, const char *v, char *err, size_t n)
 {
-	if (p_uint(&c->buffer_size, k, v, 1536, 65536, true, err, n) < 0)
-		return -1;
-	/* Whole cache lines keep every buffer, and so every header in it, aligned. */
-	if (c->buffer_size % 64) {
-		snprintf(err, n, "%s: %u is not a multiple of 64", k, c->buffer_size);
-		return -1;
-	}
-	return 0;
+	return p_uint(&c->buffer_size, k, &range_buffer_size, v, err, n);
 }
 
 static int p_sndbuf(struct fp_config *c, const char *k, const char *v, char *err, size_t n)
 {
-	return fp_cfg_u64(k, v, 4096, 1024 * MiB, true, &c->sndbuf, err, n);
+	return ranged(k, &range_sndbuf, v, &c->sndbuf, err, n);
 }
 
 static int p_rcvbuf(struct fp_config *c, const char *k, const char *v, char *err, size_t n)
 {
-	return fp_cfg_u64(k, v, 4096, 1024 * MiB, true, &c->rcvbuf, err, n);
+	return ranged(k, &range_rcvbuf, v, &c->rcvbuf, err, n);
 }
 
 static int p_busy_poll(struct fp_config *c, const char *k, const char *v, char *err, size_t n)
 {
-	return p_uint(&c->busy_poll_us, k, v, 0, 1000000, false, err, n);
+	return p_uint(&c->busy_poll_us, k, &range_busy_poll_us, v, err, n);
 }
 
 static int p_steer(struct fp_config *c, const char *k, const char *v, char *err, size_t n)
@@ -182,7 +195,7 @@ static int p_stats_textfile(struct fp_config *c, const char *k, const char *v, c
 
 static int p_stats_interval(struct fp_config *c, const char *k, const char *v, char *err, size_t n)
 {
-	return p_uint(&c->stats_interval_ms, k, v, 100, 60000, false, err, n);
+	return p_uint(&c->stats_interval_ms, k, &range_stats_interval_ms, v, err, n);
 }
 
 static int p_xdp_interface(struct fp_config *c, const char *k, const char *v, char *err, size_t n)
@@ -236,7 +249,7 @@ static int p_xdp_ping(struct fp_config *c, const char *k, const char *v, char *e
 
 static int p_rate_limit(struct fp_config *c, const char *k, const char *v, char *err, size_t n)
 {
-	return fp_cfg_u64(k, v, 0, 100000000, false, &c->rate_limit_pps, err, n);
+	return ranged(k, &range_rate_limit_pps, v, &c->rate_limit_pps, err, n);
 }
 
 static int p_reply_op(struct fp_config *c, const char *k, const char *v, char *err, size_t n)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fastpath-server configuration: `key = value` lines in a file the dataplane role renders, each key
- * overridable by the environment variable FASTPATH_<KEY> (upper case). Every key, its default and
- * range are in the table in config.c and in native/server/README.md.
+ * overridable by the environment variable FASTPATH_<KEY> (upper case). Every key and its default are
+ * in the table in config.c, the numeric keys' ranges in config_keys.def; all of it in README.md.
  */
 #ifndef FP_SERVER_CONFIG_H
 #define FP_SERVER_CONFIG_H
@@ -16,8 +16,9 @@
 
 #include "parse.h"
 
-#define FP_MAX_WORKERS 64
-#define FP_MAX_UPSTREAMS 16
+/* FP_MAX_WORKERS and FP_MAX_UPSTREAMS, as enum constants: config_keys.def holds their values. */
+#define FP_LIMIT(name, value) enum { name = value };
+#include "config_keys.def"
 
 enum fp_mode { FP_MODE_ECHO, FP_MODE_RELAY };
 enum fp_xdp_mode { FP_XDP_OFF, FP_XDP_PASS, FP_XDP_CPUMAP, FP_XDP_AFXDP };

@@ -3,6 +3,8 @@ environment overrides the file; --check-config prints what will be used and wher
 
 import os
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -150,3 +152,40 @@ def test_port_accepted_exactly_in_1_to_65535(port):
 def test_buffers_accepted_exactly_as_powers_of_two_in_range(n):
     res = check_config(f"buffers = {n}\n")
     assert (res.returncode == EXIT_OK) == (64 <= n <= 32768 and n & (n - 1) == 0), res.stderr
+
+
+def _keys_def():
+    """config_keys.def read by the controller's reader (plugins/plugin_utils/server_keys.py): the
+    same table the dataplane role checks with, so this proves the server and the role agree."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
+    from ansible_collections.fastpath.host.plugins.plugin_utils.server_keys import load_keys_def
+    return load_keys_def()
+
+
+@pytest.mark.parametrize("key", sorted(_keys_def().ranges))
+def test_every_range_in_config_keys_def_is_the_one_the_server_enforces(key):
+    rng = _keys_def().ranges[key]
+    # batch <= queue_depth is checked across keys: keep the other one out of the way.
+    base = {"batch": "queue_depth = 32768\n", "queue_depth": "batch = 1\n"}.get(key, "")
+    for value in (rng.min, rng.max):
+        res = check_config(f"{base}{key} = {value}\n")
+        assert res.returncode == EXIT_OK, (key, value, res.stderr)
+    for value in ([rng.min - 1] if rng.min else []) + [rng.max + 1]:
+        res = check_config(f"{base}{key} = {value}\n")
+        assert res.returncode == EXIT_CONFIG and f"out of range {rng.min}-{rng.max}" in res.stderr, (key, value)
+    inside = rng.min + 1 if rng.max > rng.min + 64 else None
+    if rng.rule and inside is not None:  # pow2 and cache-line keys refuse min + 1 (in range, off the rule)
+        res = check_config(f"{base}{key} = {inside}\n")
+        assert res.returncode == EXIT_CONFIG and key in res.stderr, (key, inside)
+
+
+def test_the_limits_in_config_keys_def_are_the_ones_the_server_enforces():
+    limits = _keys_def().limits
+    most = limits["FP_MAX_UPSTREAMS"]
+    ups = ",".join(f"198.19.0.2:{p}" for p in range(1, most + 2))
+    res = check_config(f"mode = relay\nqueue_depth = 32768\nupstreams = {ups}\n")
+    assert res.returncode == EXIT_CONFIG and f"more than {most} upstreams" in res.stderr
+    ok = ",".join(f"198.19.0.2:{p}" for p in range(1, most + 1))
+    assert check_config(f"mode = relay\nqueue_depth = 32768\nupstreams = {ok}\n").returncode == EXIT_OK
+    res = check_config(f"workers = 0-{limits['FP_MAX_WORKERS']}\n")
+    assert res.returncode == EXIT_CONFIG and f"more than {limits['FP_MAX_WORKERS']} CPUs" in res.stderr
