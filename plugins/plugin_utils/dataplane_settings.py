@@ -142,4 +142,3 @@ def _whole(value) -> int | None:
         return value
     text = str(value).strip()
     return int(text) if re.fullmatch(r"-?[0-9]+", text) else None
-
