@@ -43,7 +43,7 @@ def play(tmp_path: Path, fake: dict | None) -> tuple[subprocess.CompletedProcess
     run = subprocess.run(
         [str(REPO / ".venv/bin/ansible-playbook"), "-i", "localhost,", "-c", "local", str(PLAYBOOK),
          "-e", json.dumps(extra)],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, check=False,
     )
     return run, (json.loads(out.read_text()) if out.exists() else {})
 

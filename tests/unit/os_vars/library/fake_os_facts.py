@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # SPDX-License-Identifier: Apache-2.0
 """Test module: returns the facts it is given as ansible_facts, as setup would (test_os_vars.py)."""
 
