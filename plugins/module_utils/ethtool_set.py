@@ -13,7 +13,9 @@ from ansible_collections.fastpath.host.plugins.module_utils.ethtool_parse import
     parse_rings,
 )
 
-# group -> (show flag, set flag, parser)
+# group -> (show flag, set flag, parser). The one list of ethtool groups fastpath sets: nic_ethtool
+# and fastpath-reapply go through it in this order (channels first: the rings and coalescing of the
+# queues that then exist).
 GROUPS = {
     "channels": ("-l", "-L", parse_channels),
     "rings": ("-g", "-G", parse_rings),

@@ -16,6 +16,9 @@ import os
 import subprocess
 
 from ansible_collections.fastpath.host.plugins.module_utils.ethtool_set import (
+    GROUPS as ETHTOOL_GROUPS,
+)
+from ansible_collections.fastpath.host.plugins.module_utils.ethtool_set import (
     EthtoolError,
     apply_group,
     differences,
@@ -31,8 +34,7 @@ from ansible_collections.fastpath.host.plugins.module_utils.flow_hash import (
 )
 from ansible_collections.fastpath.host.plugins.module_utils.snapshot import open_snapshot
 
-# Channels first: the rings and coalescing of the queues that then exist.
-GROUPS = ("channels", "rings", "coalesce")
+GROUPS = tuple(ETHTOOL_GROUPS)  # channels first (ethtool_set.GROUPS says why)
 # The keys of a saved plan's "ethtool" entry.
 KEYS = (*GROUPS, "rx_flow_hash")
 

@@ -78,6 +78,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fastpath.host.plugins.module_utils.ethtool_set import (
+    GROUPS,
     EthtoolError,
     apply_group,
     differences,
@@ -99,9 +100,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "interface": {"type": "str", "required": True},
-            "channels": {"type": "dict", "default": {}},
-            "rings": {"type": "dict", "default": {}},
-            "coalesce": {"type": "dict", "default": {}},
+            **{group: {"type": "dict", "default": {}} for group in GROUPS},
             "rx_flow_hash": {"type": "dict", "default": {}},
         },
         supports_check_mode=True,
@@ -120,7 +119,7 @@ def main() -> None:
 
     changes: dict = {}
     try:
-        for group in ("channels", "rings", "coalesce"):
+        for group in GROUPS:
             wanted = module.params[group]
             if not wanted:
                 continue
