@@ -142,3 +142,26 @@ def _whole(value) -> int | None:
         return value
     text = str(value).strip()
     return int(text) if re.fullmatch(r"-?[0-9]+", text) else None
+
+
+def choose_xdp_interface(wanted: str, mode: str, routes_json: str, links_json: str) -> str:
+    """The interface the XDP program goes on: the operator's dataplane_xdp_interface; else (XDP on)
+    the default route's; else the host's one non-loopback interface; else "" (the role then asks
+    for dataplane_xdp_interface). routes_json / links_json: `ip -json route show default` and
+    `ip -json link show` output ("" when not run)."""
+    if wanted or mode == "off":
+        return str(wanted or "")
+    routed = [r["dev"] for r in _json_list(routes_json) if isinstance(r, dict) and r.get("dev")]
+    if routed:
+        return routed[0]
+    nics = [link.get("ifname", "") for link in _json_list(links_json)
+            if isinstance(link, dict) and link.get("link_type") != "loopback"]
+    return nics[0] if len(nics) == 1 else ""
+
+
+def _json_list(text) -> list:
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []

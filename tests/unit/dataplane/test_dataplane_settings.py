@@ -10,7 +10,10 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.fastpath.host.plugins.filter.dataplane_settings import dataplane_settings_check
+from ansible_collections.fastpath.host.plugins.filter.dataplane_settings import (
+    dataplane_settings_check,
+    dataplane_xdp_interface,
+)
 from ansible_collections.fastpath.host.plugins.plugin_utils.dataplane_settings import check_settings
 from ansible_collections.fastpath.host.plugins.plugin_utils.server_keys import (
     KEYS_DEF,
@@ -196,3 +199,24 @@ def test_the_filter_uses_the_collections_file_and_refuses_a_non_dict():
     assert result["workers"] == "1"
     with pytest.raises(AnsibleFilterError, match="expected a dict"):
         dataplane_settings_check(["dataplane_port"], "0-1")
+
+
+ROUTES = '[{"dst": "default", "gateway": "198.18.6.1", "dev": "eth0", "flags": []}]'
+LINKS = ('[{"ifname": "lo", "link_type": "loopback"}, {"ifname": "eth0", "link_type": "ether"}, '
+         '{"ifname": "eth1", "link_type": "ether"}]')
+ONE_LINK = '[{"ifname": "lo", "link_type": "loopback"}, {"ifname": "ens5", "link_type": "ether"}]'
+
+
+@pytest.mark.parametrize(("wanted", "mode", "routes", "links", "chosen"), [
+    ("eth1", "pass", ROUTES, LINKS, "eth1"),  # the operator's, whatever the routes say
+    ("", "off", ROUTES, LINKS, ""),  # no XDP: no interface
+    ("", "pass", ROUTES, LINKS, "eth0"),  # the default route's
+    ("", "cpumap", "[]", ONE_LINK, "ens5"),  # no default route: the one interface there is
+    ("", "pass", "[]", LINKS, ""),  # no route and two interfaces: the role asks for one
+    ("", "pass", "", "", ""),  # the commands were skipped
+    ("", "pass", "not json", ONE_LINK, "ens5"),
+    ("", "pass", '[{"dst": "default", "gateway": "198.18.6.1"}]', ONE_LINK, "ens5"),  # a route without dev
+])
+def test_the_xdp_interface_is_the_operators_then_the_default_routes_then_the_only_one(
+        wanted, mode, routes, links, chosen):
+    assert dataplane_xdp_interface(wanted, mode, routes, links) == chosen
