@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """fastpath.host.dataplane_settings_check: the dataplane role's input check (plugin_utils/
 dataplane_settings.py) against the ranges of native/server/config_keys.def, the file config.c uses;
-fastpath.host.dataplane_xdp_interface: the interface its XDP program goes on."""
+fastpath.host.dataplane_xdp_interface: the interface its XDP program goes on;
+fastpath.host.dataplane_afxdp_check: xdp_mode afxdp against that interface's queues."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.fastpath.host.plugins.plugin_utils.dataplane_settings import (
+    check_afxdp,
     check_settings,
     choose_xdp_interface,
 )
@@ -36,9 +38,22 @@ def dataplane_xdp_interface(wanted, mode, routes_json="", links_json=""):
                                 str(links_json or ""))
 
 
+def dataplane_afxdp_check(settled, interface, rx_queues, buffer_size):
+    """dataplane_settings_check's answer | dataplane_afxdp_check(the XDP interface, its rx queue count,
+    dataplane_buffer_size): the problems, [] when all is well; see check_afxdp."""
+    if not isinstance(settled, dict):
+        raise AnsibleFilterError("dataplane_afxdp_check: expected dataplane_settings_check's answer")
+    try:
+        queues = int(rx_queues)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError(f"dataplane_afxdp_check: rx queues {rx_queues!r} is not a count") from None
+    return check_afxdp(settled, str(interface or ""), queues, buffer_size)
+
+
 class FilterModule:
-    """fastpath.host.dataplane_settings_check, fastpath.host.dataplane_xdp_interface."""
+    """fastpath.host.dataplane_settings_check, dataplane_xdp_interface, dataplane_afxdp_check."""
 
     def filters(self):
         return {"dataplane_settings_check": dataplane_settings_check,
-                "dataplane_xdp_interface": dataplane_xdp_interface}
+                "dataplane_xdp_interface": dataplane_xdp_interface,
+                "dataplane_afxdp_check": dataplane_afxdp_check}

@@ -165,3 +165,22 @@ def _json_list(text) -> list:
     except ValueError:
         return []
     return value if isinstance(value, list) else []
+
+
+# The UMEM chunk sizes the kernel's aligned mode takes (a power of two from 2048 to the page size):
+# native/server/afxdp_check.c refuses the same at start.
+AFXDP_FRAME_SIZES = (2048, 4096)
+
+
+def check_afxdp(settled: dict, interface: str, rx_queues: int, buffer_size) -> list[str]:
+    """xdp_mode afxdp on this interface: one worker per rx queue (worker i binds queue i) and frames
+    that fit a UMEM chunk. `settled` is check_settings' answer; [] when all is well."""
+    problems = []
+    nworkers = int(settled.get("nworkers") or 0)
+    if nworkers > rx_queues:
+        problems.append(
+            f"{settled.get('workers_source', 'the workers')} gives {nworkers} workers but {interface} has "
+            f"{rx_queues} rx queues (one worker per queue): use fewer workers or more channels (nic_tuning)")
+    if _whole(buffer_size) not in AFXDP_FRAME_SIZES:
+        problems.append(f"dataplane_buffer_size must be 2048 or 4096 (an AF_XDP frame), got {buffer_size}")
+    return problems

@@ -11,6 +11,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.fastpath.host.plugins.filter.dataplane_settings import (
+    dataplane_afxdp_check,
     dataplane_settings_check,
     dataplane_xdp_interface,
 )
@@ -220,3 +221,35 @@ ONE_LINK = '[{"ifname": "lo", "link_type": "loopback"}, {"ifname": "ens5", "link
 def test_the_xdp_interface_is_the_operators_then_the_default_routes_then_the_only_one(
         wanted, mode, routes, links, chosen):
     assert dataplane_xdp_interface(wanted, mode, routes, links) == chosen
+
+
+# xdp_mode afxdp against the interface (fastpath.host.dataplane_afxdp_check), as validate.yml asks.
+SETTLED = {"workers": "1,2", "workers_source": "the cpu_partition plan (1,2)", "nworkers": 2, "problems": []}
+
+
+@pytest.mark.parametrize("rx_queues", [2, 4])
+@pytest.mark.parametrize("buffer_size", [2048, "4096"])
+def test_afxdp_passes_with_a_queue_per_worker_and_a_umem_frame_size(rx_queues, buffer_size):
+    assert dataplane_afxdp_check(SETTLED, "eth0", rx_queues, buffer_size) == []
+
+
+def test_afxdp_refuses_more_workers_than_rx_queues_naming_where_the_workers_came_from():
+    [problem] = dataplane_afxdp_check(SETTLED, "eth0", "1", 2048)
+    assert problem == ("the cpu_partition plan (1,2) gives 2 workers but eth0 has 1 rx queues (one worker "
+                       "per queue): use fewer workers or more channels (nic_tuning)")
+
+
+@pytest.mark.parametrize("buffer_size", [1024, 3000, 8192, "big"])
+def test_afxdp_refuses_a_buffer_size_that_is_no_umem_frame(buffer_size):
+    [problem] = dataplane_afxdp_check(SETTLED, "eth0", 2, buffer_size)
+    assert problem == f"dataplane_buffer_size must be 2048 or 4096 (an AF_XDP frame), got {buffer_size}"
+
+
+def test_afxdp_reports_both_problems_at_once():
+    assert len(dataplane_afxdp_check(SETTLED, "eth0", 1, 1024)) == 2
+
+
+@pytest.mark.parametrize("settled, queues", [("x", 2), (SETTLED, "many")])
+def test_afxdp_check_refuses_inputs_of_the_wrong_kind(settled, queues):
+    with pytest.raises(AnsibleFilterError, match="dataplane_afxdp_check"):
+        dataplane_afxdp_check(settled, "eth0", queues, 2048)
