@@ -16,12 +16,16 @@ from pathlib import Path
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.fastpath.host.plugins.plugin_utils import stage_watch
+
 # plugins/action/stage_stamp.py -> the collection root (the repository itself, in place).
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]
 # Build output and tool caches: not sources, and they change without the sources changing.
 SKIPPED_DIRS = {"build", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".venv", ".git"}
 MODULE_ARGS = ("stage", "state", "digest", "paths", "commands", "netdevs", "sysctl_files", "forget",
                "check_mode_runs_stage", "skip_converged", "stamp_dir")
+# The fact that holds each stage's check of this run (public: docs/converged-stages.md).
+STAGES_FACT = "fastpath_stages"
 
 
 def digest_sources(root: Path, sources: list[str]) -> str:
@@ -53,15 +57,28 @@ WATCH_ARGS = ("stage", "paths", "commands", "netdevs", "sysctl_files", "outputs"
 
 
 class ActionModule(ActionBase):
-    _VALID_ARGS = frozenset(MODULE_ARGS + ("outputs", "sources", "var_prefixes", "values", "checked"))
+    _VALID_ARGS = frozenset(MODULE_ARGS + ("outputs", "sources", "var_prefixes", "values", "roles", "entry"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         args = dict(self._task.args)
         state = args.get("state", "check")
+        stages = self._stages(task_vars)
         if state == "record":
-            args.update(self._from_check(args.pop("checked", None)))
+            checked = stages.get(args.get("stage"))
+            if checked is None or checked.get("converged"):
+                # Converged: its stamp stands. No check in this run (--tags left it out): nothing to
+                # vouch for.
+                result.update(skipped=True, changed=False, skip_reason=(
+                    "the stage converged here: its stamp stands" if checked
+                    else f"no check of stage {args.get('stage')} in this run: nothing to record"))
+                return result
+            args.update(self._from_check(checked))
+        elif state == "check" and "roles" in args:
+            self._add_declared(args, task_vars)
+        args.pop("roles", None)
+        args.pop("entry", None)
         outputs = args.pop("outputs", []) or []
         if not isinstance(outputs, list) or not all(isinstance(n, str) for n in outputs):
             raise AnsibleActionFail("outputs must be a list of fact names")
@@ -77,15 +94,42 @@ class ActionModule(ActionBase):
             args.pop(name, None)
         result.update(self._execute_module(module_name="fastpath.host.stage_stamp", module_args=args,
                                            task_vars=task_vars))
-        if state == "check":
+        if state == "check" and not result.get("failed"):
             result["watch"] = watch
+            check = {key: result.get(key) for key in ("converged", "reason", "digest")}
+            stages[args["stage"]] = {**check, "watch": watch}
+            result.setdefault("ansible_facts", {})[STAGES_FACT] = stages
         return result
+
+    def _stages(self, task_vars) -> dict:
+        """This run's checks so far, by stage (the fact the check sets and the record reads)."""
+        stages = task_vars.get(STAGES_FACT) or {}
+        stages = self._templar.template(stages) if stages else {}
+        if not isinstance(stages, dict):
+            raise AnsibleActionFail(f"{STAGES_FACT} is set, but not to a mapping of stages")
+        return dict(stages)
+
+    def _add_declared(self, args, task_vars) -> None:
+        """The watch list and inputs the stage's roles declare (meta/stamp.yml), added to the args."""
+        roles = args.get("roles")
+        entry = args.get("entry") or "main"
+        if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
+            raise AnsibleActionFail("roles must be a list of this collection's role names")
+        declared = {
+            name: stage_watch.declaration(self._loader, self._templar,
+                                          stage_watch.role_dir(name), entry, task_vars)
+            for name in roles}
+        for key, value in stage_watch.combine(declared).items():
+            if isinstance(value, dict):
+                args[key] = {**value, **(args.get(key) or {})}
+            else:
+                args[key] = list(args.get(key) or []) + value
 
     @staticmethod
     def _from_check(checked) -> dict:
-        """The record's stage, digest and watch list: those of the check registered before the stage."""
+        """The record's stage, digest and watch list: those of the check made before the stage."""
         if not isinstance(checked, dict) or "digest" not in checked or "watch" not in checked:
-            raise AnsibleActionFail("state=record needs checked: the registered result of the stage's check")
+            raise AnsibleActionFail(f"state=record needs this run's check of the stage in {STAGES_FACT}")
         return {"digest": checked["digest"], **checked["watch"]}
 
     def _value(self, task_vars, name):

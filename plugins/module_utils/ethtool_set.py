@@ -27,9 +27,14 @@ class EthtoolError(RuntimeError):
     """ethtool failed or the driver does not support the operation; the message says which."""
 
 
+def show_argv(ifname: str, group: str) -> list[str]:
+    """The ethtool command that reads a group back (also what the tune stage watches)."""
+    return ["ethtool", GROUPS[group][0], ifname]
+
+
 def read_group(run, ifname: str, group: str) -> dict:
     show, _set, parse = GROUPS[group]
-    rc, out, err = run(["ethtool", show, ifname])
+    rc, out, err = run(show_argv(ifname, group))
     value, reason = parse(out + err)
     if value is None:
         raise EthtoolError(f"{ifname}: no ethtool {group} control: {reason}")

@@ -73,11 +73,16 @@ def parse_flow_hash(text: str) -> tuple[str | None, str | None]:
     return None, refused or "ethtool -n printed no rx-flow-hash fields"
 
 
+def show_argv(ifname: str, flow_type: str) -> list[str]:
+    """The ethtool command that reads a flow type's hash back (also what the tune stage watches)."""
+    return ["ethtool", "-n", ifname, "rx-flow-hash", flow_type]
+
+
 def read_flow_hash(run, ifname: str, flow_types) -> dict[str, str]:
     """{flow_type: letters} now. Raises FlowHashUnsupported when the driver has no flow hash."""
     current = {}
     for flow_type in flow_types:
-        rc, out, err = run(["ethtool", "-n", ifname, "rx-flow-hash", flow_type])
+        rc, out, err = run(show_argv(ifname, flow_type))
         letters, reason = parse_flow_hash(out + err)
         if letters is None:
             raise FlowHashUnsupported(

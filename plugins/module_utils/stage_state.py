@@ -134,20 +134,27 @@ def expand(commands: list[list[str]], interfaces: list[str]) -> list[list[str]]:
     return out
 
 
+def expand_paths(paths: list[str], interfaces: list[str]) -> list[str]:
+    """A path pattern with NETDEV in it stands for one pattern per interface, as in commands."""
+    return [argv[0] for argv in expand([[pattern] for pattern in paths], interfaces)]
+
+
 def fingerprint(paths: list[str], commands: list[list[str]], interfaces: list[str] | None = None,
                 sysctl_files: list[str] = ()) -> dict[str, str]:
     """Item -> digest for every path each glob matches (a glob matching nothing is an item too, so
     a file appearing is a change), for the live value of every sysctl the sysctl_files set, and for
-    every command's exit code and output ({netdev} over `interfaces`, else every interface)."""
+    every command's exit code and output ({netdev}, in a path or a command, over `interfaces`, else
+    every interface)."""
     items: dict[str, str] = {}
+    interfaces = netdevs() if interfaces is None else interfaces
     for key in sysctl_keys(list(sysctl_files)):
         items[f"sysctl:{key}"] = _read_path("/proc/sys/" + key.replace(".", "/"))
-    for pattern in paths:
+    for pattern in expand_paths(paths, interfaces):
         matches = sorted(glob.glob(pattern, recursive=True))
         items[f"glob:{pattern}"] = str(len(matches))
         for path in matches:
             items[f"path:{path}"] = _read_path(path)
-    for argv in expand(commands, netdevs() if interfaces is None else interfaces):
+    for argv in expand(commands, interfaces):
         items["cmd:" + " ".join(argv)] = _run(argv)
     return items
 

@@ -21,6 +21,10 @@ description:
     returned as facts again, so the later stages find them as if the stage had run.
   - The action plugin of the same name computes C(digest) on the controller, from the variables, roles,
     modules and sources of the stage; call it as C(fastpath.host.stage_stamp) and it does so.
+  - Each C(check) also sets the fact C(fastpath_stages), by stage, to what it answered (C(converged),
+    C(reason), C(digest)) and what it read (C(watch)). C(record) takes the stage's check from there,
+    so it reads exactly what the check read; where the check said converged, or no check of the stage
+    ran, C(record) is skipped.
   - The stamp is fastpath's own record, not host configuration. Writing it never reports a change.
 version_added: "0.1.0"
 author: fastpath developers (!UNKNOWN)
@@ -39,18 +43,25 @@ options:
   digest:
     description:
       - Digest of the stage's inputs. Filled in by the action plugin, which computes it on C(check)
-        and takes it from C(checked) on C(record).
+        and takes it from the stage's check in C(fastpath_stages) on C(record).
     type: str
-  checked:
+  roles:
     description:
-      - On C(record), the registered result of the C(check) made before the stage. The record takes
-        the stage, the digest and the whole watch list (C(paths), C(commands), C(netdevs),
-        C(sysctl_files), C(outputs)) from it, so it reads exactly what the check read.
-    type: dict
+      - On C(check), the roles that make the stage (names in this collection, short or C(fastpath.host.*)).
+        Each declares in its C(meta/stamp.yml) what it manages; their declarations for C(entry) are
+        templated as the role sees them and added to C(paths), C(commands), C(netdevs), C(sysctl_files),
+        C(outputs), C(values) and C(var_prefixes) (a role's own prefix unless it declares others).
+        Each role's directory, C(plugins) and C(playbooks) are added to C(sources).
+    type: list
+    elements: str
+  entry:
+    description: The entry point of the C(roles) whose declaration is read (a key of C(meta/stamp.yml)).
+    type: str
+    default: main
   paths:
     description:
       - Glob patterns of the files, sysfs and procfs entries whose content, owner and mode make up
-        the fingerprint.
+        the fingerprint. A pattern with C({netdev}) in it stands for one pattern per interface of C(netdevs).
       - A pattern that matches nothing is an item too, so a file that appears later is a change.
       - Recursive C(**) patterns are allowed; names that begin with a dot must be given explicitly.
     type: list
@@ -67,8 +78,8 @@ options:
     default: []
   netdevs:
     description:
-      - The interfaces C({netdev}) stands for in C(commands). C(default-route) among them stands for
-        the interfaces of the IPv4 and IPv6 default routes.
+      - The interfaces C({netdev}) stands for in C(commands) and C(paths). C(default-route) among them
+        stands for the interfaces of the IPv4 and IPv6 default routes.
       - Empty, or C(default-route) with no default route, means every interface but C(lo).
     type: list
     elements: str
@@ -155,26 +166,28 @@ attributes:
 """
 
 EXAMPLES = r"""
-- name: Ask whether tune converged here and nothing has drifted since.
+- name: Ask whether tune converged here and nothing its roles manage has drifted since.
   fastpath.host.stage_stamp:
     stage: tune
-    sources: [roles/sysctl_tuning, roles/cpu_partition, roles/nic_tuning, plugins]
-    var_prefixes: [sysctl_tuning_, cpu_partition_, nic_tuning_]
-    outputs: [cpu_partition_plan]
-    paths: [/proc/sys/net/core/*, /proc/irq/*/smp_affinity_list]
-    commands: [[ethtool, -l, eth0]]
-  register: tune_stamp
+    roles: [fastpath.host.sysctl_tuning, fastpath.host.cpu_partition]
 
 - name: Tune, unless it converged.
   ansible.builtin.include_role:
     name: fastpath.host.sysctl_tuning
-  when: not tune_stamp.converged
+  when: not fastpath_stages.tune.converged
 
-- name: Record that tune converged, reading what the check read.
+- name: Record that tune converged, reading what the check read (skipped where it had converged).
   fastpath.host.stage_stamp:
+    stage: tune
     state: record
-    checked: "{{ tune_stamp }}"
-  when: not tune_stamp.converged
+
+- name: A stage of your own, watched by hand.
+  fastpath.host.stage_stamp:
+    stage: mine
+    var_prefixes: [mine_]
+    paths: [/etc/mine.conf, "/sys/class/net/{netdev}/queues/*/rps_cpus"]
+    netdevs: [eth0]
+    commands: [[ethtool, -l, "{netdev}"]]
 """
 
 RETURN = r"""
@@ -237,7 +250,8 @@ def main():
             "output_values": {"type": "dict", "default": {}},
             # Options the action plugin of the same name takes before it calls this module (documented
             # above for the user, who calls the action): the module never receives them.
-            "checked": {"type": "dict"},
+            "roles": {"type": "list", "elements": "str"},
+            "entry": {"type": "str", "default": "main"},
             "sources": {"type": "list", "elements": "str", "default": []},
             "var_prefixes": {"type": "list", "elements": "str", "default": []},
             "values": {"type": "dict", "default": {}},

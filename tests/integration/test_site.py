@@ -15,7 +15,7 @@ import pytest
 from site_verdict import smoke_result, verdict_of
 
 from fastpath import runner
-from fastpath.lab import fleet, ssh
+from fastpath.lab import fleet, image, ssh
 
 # The hosts of each stage's stamp on the 3-host lab.
 STAGE_HOSTS = {"tune": {"srv1", "srv2"}, "deploy-server": {"srv1", "srv2"}, "deploy-loadgen": {"cli1"}}
@@ -187,6 +187,37 @@ def on(lab3, name: str, command: str) -> str:
     proc = ssh.ssh(host.address, [command], timeout=30)
     assert proc is not None and proc.returncode == 0, f"{name}: {command}: {proc and proc.stderr}"
     return proc.stdout.strip()
+
+
+# Where fastpath's roles put files, and what is not the roles' managed state: the stamps themselves,
+# the snapshot of prior values (restore's record; deploy writes it too), and the build tree under
+# the prefix (made from native.tar, which is watched; what runs is the installed binaries).
+WRITTEN_BY_ROLES = "/etc /usr/local /opt/fastpath /var/lib/fastpath"
+NOT_MANAGED_STATE = ("/var/lib/fastpath/stamps/", "/var/lib/fastpath/snapshot", "/opt/fastpath/src/")
+SERVER_FILES = ("/etc/fastpath/server.conf", "/etc/systemd/system/fastpath.slice",
+                "/var/lib/fastpath/plan.json", "/usr/local/libexec/fastpath/fastpath-reapply")
+CLIENT_FILES = ("/opt/fastpath/bin/fastpath-loadgen",)
+READ_STAMPS = ("python3 -c \"import glob, json; print(json.dumps([json.load(open(p)) for p in "
+               "glob.glob('/var/lib/fastpath/stamps/*.json')]))\"")
+
+
+def test_every_file_the_roles_wrote_is_watched_by_a_stamp(lab3, second_run):
+    """The roles' declarations (meta/stamp.yml) against what the roles really wrote: each file of
+    fastpath's on a converged host is an item of the fingerprint of one of its stamps there. The lab
+    image's own files (its sshd drop-in, its bpffs mount unit) are no role's."""
+    image_root, unwatched = image.rootfs(), {}
+    for name in sorted({h for hosts in STAGE_HOSTS.values() for h in hosts}):
+        listing = on(lab3, name, f"find {WRITTEN_BY_ROLES} -xdev -type f -path '*fastpath*' 2>/dev/null")
+        written = [p for p in listing.splitlines()
+                   if p and not p.startswith(NOT_MANAGED_STATE) and not (image_root / p.lstrip("/")).exists()]
+        stamps = json.loads(on(lab3, name, READ_STAMPS))
+        watched = {item.removeprefix("path:") for stamp in stamps for item in stamp["state"]
+                   if item.startswith("path:")}
+        # Not vacuous: the files every server and client has once site.yml converged are found.
+        expected = SERVER_FILES if name.startswith("srv") else CLIENT_FILES
+        assert set(expected) <= set(written), f"{name}: files of fastpath's not found: {written}"
+        unwatched[name] = [p for p in written if p not in watched]
+    assert unwatched == {name: [] for name in unwatched}, "written, but watched by no stamp"
 
 
 # Last in the module (tests run in file order): it disturbs the converged lab on purpose.
