@@ -59,18 +59,8 @@ PLAYBOOK = textwrap.dedent(
 
 
 @pytest.fixture
-def project(tmp_path):
-    (tmp_path / "play.yml").write_text(PLAYBOOK)
-    (tmp_path / "inventory.yml").write_text(textwrap.dedent(
-        """\
-        all:
-          hosts:
-            localhost:
-              ansible_connection: local
-              ansible_python_interpreter: "{{ ansible_playbook_python }}"
-        """))
-    (tmp_path / "work/managed").mkdir(parents=True)
-    return tmp_path
+def project(localhost_project):
+    return localhost_project(PLAYBOOK, "managed")
 
 
 def artifacts(project):
