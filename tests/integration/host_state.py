@@ -11,7 +11,8 @@ Left out, and why - each is something the host changes by itself or that is not 
 - transient units of the SSH sessions the test itself opens (session-N.scope, user@0.service, ...);
 - /var/lib/systemd/{timers,random-seed,catalog} and journal files: written by systemd as it runs;
 - the content of the node_exporter textfiles: fastpath-textfile.timer rewrites them (every 30 s by default)
-  (their presence, mode and owner still count);
+  (their presence, mode and owner still count), and the active state of that timer and its service,
+  which change as it fires (whether they are loaded, and their unit files, still count);
 - global sysctls (kernel.*, vm.*, fs.*): a lab host has none of its own, they are the machine's,
   which other tests may change; the namespace's net.* ones are the host's;
 - IRQs: /proc/irq is the machine's (a veth has none).
@@ -34,6 +35,9 @@ SKIP = ("/var/lib/systemd/timers", "/var/lib/systemd/random-seed", "/var/lib/sys
 # Rewritten by a timer while the test runs: compared by type, mode and owner, not content.
 REWRITTEN = ("/var/lib/node_exporter/textfile_collector/",)
 TRANSIENT_UNITS = ("session-", "user@", "user-runtime-dir@", "user-", "run-")
+# Started by fastpath-textfile.timer every 30 s by itself: only whether they are loaded is compared
+# (their unit files, enabled or not, are compared in full above).
+TIMER_DRIVEN_UNITS = ("fastpath-textfile.service", "fastpath-textfile.timer")
 NIC = "eth0"
 state = {}
 
@@ -73,7 +77,7 @@ for line in units.splitlines():
     parts = line.split(None, 4)
     if len(parts) < 4 or parts[0].startswith(TRANSIENT_UNITS):
         continue
-    state[f"unit {parts[0]}"] = " ".join(parts[1:4])
+    state[f"unit {parts[0]}"] = parts[1] if parts[0] in TIMER_DRIVEN_UNITS else " ".join(parts[1:4])
 
 for name in ("passwd", "group", "shadow", "gshadow"):
     with open(f"/etc/{name}") as f:
