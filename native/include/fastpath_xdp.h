@@ -151,6 +151,12 @@ int fp_xdp_open(const char *ifname, const char *pin_root, struct fp_xdp **out);
 
 /* "native" or "generic": the XDP mode actually in use. */
 const char *fp_xdp_mode(const struct fp_xdp *x);
+/*
+ * Why the driver refused native mode, in its words where it gave them ("Peer MTU is too large to set
+ * XDP (Numerical result out of range)"), when this process attached in generic mode after trying
+ * native; "" otherwise (native, generic asked for, or an attachment opened with fp_xdp_open).
+ */
+const char *fp_xdp_native_refused(const struct fp_xdp *x);
 const char *fp_xdp_ifname(const struct fp_xdp *x);
 const char *fp_xdp_pin_dir(const struct fp_xdp *x);
 

@@ -48,6 +48,9 @@ int fp_server_xdp_attach(const struct fp_config *cfg, struct fp_xdp **out, char 
 	if (ret == 0)
 		ret = fp_xdp_attach(&o, out);
 	fp_xdp_set_error_handler(NULL, NULL);
+	if (ret == 0 && fp_xdp_native_refused(*out)[0])
+		fprintf(stderr, "fastpath-server: warning: the driver refused native XDP on %s: %s; XDP runs in "
+			"generic mode (slower, and no AF_XDP zero-copy)\n", cfg->xdp_interface, fp_xdp_native_refused(*out));
 	if (ret < 0 && err[0] == '\0')
 		snprintf(err, errlen, "attaching XDP to %s: %s", cfg->xdp_interface, strerror(-ret));
 	return ret;

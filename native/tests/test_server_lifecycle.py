@@ -69,6 +69,21 @@ def test_xdp_attached_at_start_is_reported_and_gone_after_sigterm(netns_pair):
     assert not pin_dir.exists()
 
 
+def test_xdp_in_generic_mode_when_the_driver_refuses_native_and_the_reason_is_logged(netns_pair):
+    srv, cli = netns_pair.server, netns_pair.client
+    cli.run(["ip", "link", "set", cli.iface, "mtu", "9000"])  # veth then refuses native XDP (ERANGE)
+    with running_server(srv, xdp_interface=srv.iface, xdp_mode="pass") as server:
+        stats = server.stats()
+        assert stats["xdp_mode"] == "generic"
+        assert "Peer MTU is too large to set XDP" in stats["xdp"]["native_refused"], stats["xdp"]
+        assert len(exchange(cli, (srv.ipv4, PORT), [wire.packet(wire.Type.INPUT, payload=b"g")])) == 1
+        code, stderr = server.stop()
+    assert code == EXIT_OK, stderr
+    assert f"the driver refused native XDP on {srv.iface}: " in stderr and "Peer MTU" in stderr
+    assert ", xdp generic," in stderr
+    assert not _xdp_attached(srv)
+
+
 def test_ping_is_answered_by_xdp_while_the_server_is_stopped(netns_pair):
     """With the XDP ping fast path on, pongs come back even while user space cannot run (SIGSTOP)."""
     srv, cli = netns_pair.server, netns_pair.client

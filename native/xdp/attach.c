@@ -97,13 +97,19 @@ static int try_modes(struct fp_xdp *x, bool force_generic)
 {
 	int err = -EOPNOTSUPP;
 
+	x->native_refused[0] = '\0';
 	if (!force_generic) {
 		err = link_attach(x, XDP_FLAGS_DRV_MODE);
 		/* Busy or forbidden will not get better in generic mode. */
 		if (!err || err == -EBUSY || err == -EEXIST || err == -EPERM)
 			return err;
+		/* The operator must learn why the fast mode was lost, not only that it was. */
+		fp_xdp_explain_native_refusal(x, -err);
 	}
-	return link_attach(x, XDP_FLAGS_SKB_MODE);
+	err = link_attach(x, XDP_FLAGS_SKB_MODE);
+	if (err)
+		x->native_refused[0] = '\0'; /* nothing attached: the caller reports this error instead */
+	return err;
 }
 
 static int attach_prog(struct fp_xdp *x, bool force_generic)
@@ -175,6 +181,11 @@ const char *fp_xdp_mode(const struct fp_xdp *x)
 int fp_xdp_xsk_map_fd(const struct fp_xdp *x)
 {
 	return x->skel ? bpf_map__fd(x->skel->maps.fp_xsks) : -1;
+}
+
+const char *fp_xdp_native_refused(const struct fp_xdp *x)
+{
+	return x->native_refused;
 }
 
 const char *fp_xdp_ifname(const struct fp_xdp *x)

@@ -19,6 +19,7 @@ struct fp_xdp {
 	struct fastpath_xdp *skel; /* set when this process loaded the program; owns the fds below */
 	int prog_fd, config_fd, counters_fd, drops_fd, cpumap_fd, ratelimit_fd;
 	__u32 cpumap_qsize;
+	char native_refused[256]; /* why the driver refused native mode when generic attached, else "" */
 };
 
 /* Report an error through the handler; returns -err so callers can `return fp_xdp_fail(...)`. */
@@ -51,6 +52,9 @@ int fp_xdp_pin_exists(const char *dir, const char *name);
  * 0 so the caller tries again; otherwise report why the attach is refused and return -err.
  */
 int fp_xdp_take_over_stale(struct fp_xdp *x, int err);
+
+/* After the driver refused native mode with err: its own reason into x->native_refused. */
+void fp_xdp_explain_native_refusal(struct fp_xdp *x, int err);
 
 /* Write worker CPUs into the config map and the CPU map. */
 int fp_xdp_write_workers(struct fp_xdp *x, unsigned int nworkers, const int *cpus);

@@ -77,8 +77,10 @@ int fp_xdp_read_stats(const struct fp_xdp *x, struct fp_xdp_stats *st)
 
 void fp_xdp_stats_json(FILE *f, const struct fp_xdp *x, const struct fp_xdp_stats *st)
 {
-	fprintf(f, "{\"ifname\":\"%s\",\"mode\":\"%s\",\"pin_dir\":\"%s\",\"counters\":{", x->ifname,
-		fp_xdp_mode(x), x->pin_dir);
+	fprintf(f, "{\"ifname\":\"%s\",\"mode\":\"%s\",\"pin_dir\":\"%s\",", x->ifname, fp_xdp_mode(x), x->pin_dir);
+	if (x->native_refused[0])
+		fprintf(f, "\"native_refused\":\"%s\",", x->native_refused);
+	fprintf(f, "\"counters\":{");
 	for (int c = 0; c < FP_XDP_C__MAX; c++)
 		fprintf(f, "%s\"%s\":%llu", c ? "," : "", counter_names[c], (unsigned long long)st->counters[c]);
 	fprintf(f, "},\"drops\":{");

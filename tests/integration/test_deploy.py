@@ -70,6 +70,10 @@ def test_deploy_reports_the_xdp_mode_the_server_attached(lab_tools, deployed):
     stats = json.loads(on_server(lab_tools, "cat /run/fastpath/stats.json"))
     assert stats["xdp_mode"] in ("native", "generic")
     assert f"XDP {stats['xdp_mode']} on eth0" in deployed.stdout
+    # The driver's reason is said where, and only where, it refused native mode.
+    refused = stats.get("xdp", {}).get("native_refused", "")
+    assert not (stats["xdp_mode"] == "native" and refused), stats
+    assert ("the driver refused native XDP: " in deployed.stdout) == bool(refused), deployed.stdout[-3000:]
 
 
 @pytest.mark.parametrize(("extra", "message"), [

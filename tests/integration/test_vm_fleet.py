@@ -7,7 +7,8 @@ the image ships it, booted through GRUB) and the netns load client, in the order
 2. a reboot: fastpath-reapply puts channels, IRQs and masks back before anything else, and
    verify.yml finds every setting as declared;
 3. deploy.yml run alone with other `-e` inputs: the server runs its workers inside the slice the
-   plan on the host made, with XDP attached in native (driver) mode;
+   plan on the host made, with XDP attached in native (driver) mode; with the NIC's MTU beyond what
+   virtio_net allows native XDP, the server falls back to generic and logs the driver's reason;
 4. smoke.yml: every gate judged, the stray-IRQ gate a number measured on real IRQs; then, under
    load, SIGKILL to fastpath-server's main PID: systemd starts it again and replies resume within
    issue 13's bound (crash_probe.py, the same measurement as on the netns lab);
@@ -195,6 +196,39 @@ def test_deploy_alone_runs_the_workers_inside_the_slice_with_native_xdp(deployed
     assert allowed.split() == ["Cpus_allowed_list:", workers], allowed
     link = json.loads(on_host(SRV1, "ip", "-j", "-d", "link", "show", NIC))[0]
     assert link.get("xdp", {}).get("mode") == 1, f"XDP not in native (driver) mode: {link.get('xdp')}"
+
+
+def restart_server_with_mtu(mtu: int) -> dict:
+    """fastpath-server stopped (its XDP detached), the NIC's MTU set, the server started again by
+    systemd; returns its stats once it wrote them (the runtime directory is emptied at each stop)."""
+    on_host(SRV1, "sh", "-c", f"systemctl stop fastpath-server && ip link set {NIC} mtu {mtu} "
+            "&& systemctl start fastpath-server")
+    deadline = time.monotonic() + 120
+    while True:
+        proc = vm_host.run(SRV1, "cat", "/run/fastpath/stats.json")
+        if proc.returncode == 0 and '"xdp_mode"' in proc.stdout:
+            return json.loads(proc.stdout)
+        assert time.monotonic() < deadline, f"no stats from fastpath-server within 120 s: {proc.stderr}"
+        time.sleep(1)
+
+
+@pytest.mark.vm_long
+def test_xdp_falls_back_to_generic_and_logs_why_where_virtio_net_refuses_native(deployed):
+    """virtio_net refuses native XDP while the NIC's MTU is beyond one page per frame: the server must
+    come up in generic mode with the driver's reason in its journal and stats, and be native again
+    once the MTU allows it. (The SSH connection stays usable: TCP keeps to the host side's MSS.)"""
+    since = on_host(SRV1, "date", "+%Y-%m-%d %H:%M:%S")
+    try:
+        stats = restart_server_with_mtu(4000)
+        assert stats["xdp_mode"] == "generic", stats
+        assert "MTU too large" in stats["xdp"].get("native_refused", ""), stats["xdp"]
+        journal = on_host(SRV1, "journalctl", "-u", "fastpath-server", "--since", since, "-o", "cat")
+        assert f"the driver refused native XDP on {NIC}: " in journal, journal[-2000:]
+        link = json.loads(on_host(SRV1, "ip", "-j", "-d", "link", "show", NIC))[0]
+        assert link.get("xdp", {}).get("mode") == 2, f"XDP not in generic mode: {link.get('xdp')}"
+    finally:
+        stats = restart_server_with_mtu(1500)
+    assert stats["xdp_mode"] == "native" and "native_refused" not in stats["xdp"], stats
 
 
 @pytest.mark.vm_long

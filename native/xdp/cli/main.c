@@ -173,9 +173,12 @@ int main(int argc, char **argv)
 		err = fp_xdp_attach(&o, &x);
 		if (!err)
 			err = fp_xdp_keep_attached(x);
+		if (!err && fp_xdp_native_refused(x)[0])
+			fprintf(stderr, "fastpath-xdp: warning: the driver refused native XDP on %s: %s; attached in "
+				"generic mode\n", fp_xdp_ifname(x), fp_xdp_native_refused(x));
 		if (!err)
-			printf("{\"ifname\":\"%s\",\"mode\":\"%s\",\"pin_dir\":\"%s\"}\n", fp_xdp_ifname(x),
-			       fp_xdp_mode(x), fp_xdp_pin_dir(x));
+			printf("{\"ifname\":\"%s\",\"mode\":\"%s\",\"pin_dir\":\"%s\",\"native_refused\":\"%s\"}\n",
+			       fp_xdp_ifname(x), fp_xdp_mode(x), fp_xdp_pin_dir(x), fp_xdp_native_refused(x));
 		if (err && x)
 			fp_xdp_detach(x); /* the link could not be pinned: leave nothing behind */
 		else
