@@ -5,8 +5,9 @@ from __future__ import annotations
 
 
 def preflight_summary(kernel: dict, cpu: dict, nic: dict, xdp_features: dict | None = None) -> dict:
-    """One compact fact per host: kernel, io_uring, XDP, CPUs and each NIC's queue counts and AF_XDP
-    mode (zero-copy, copy; null when the kernel could not say: see xdp_features_reason)."""
+    """One compact fact per host: kernel, io_uring, XDP, CPUs and each NIC's queue counts, the XDP mode
+    its driver offers (native, generic) and AF_XDP mode (zero-copy, copy); null when the kernel could
+    not say (see xdp_features_reason)."""
     cpus = cpu.get("cpus", {})
     features = (xdp_features or {}).get("interfaces") or {}
     nics = []
@@ -20,6 +21,7 @@ def preflight_summary(kernel: dict, cpu: dict, nic: dict, xdp_features: dict | N
                 "tx_queues": len(queues.get("tx") or []),
                 "irqs": len(info.get("irqs") or []),
                 "numa_node": info.get("numa_node"),
+                "xdp_mode": (features.get(name) or {}).get("xdp_mode"),
                 "afxdp_mode": (features.get(name) or {}).get("afxdp_mode"),
                 "zerocopy": (features.get(name) or {}).get("zerocopy"),
             }
@@ -41,7 +43,7 @@ def preflight_table(hostvars, hosts) -> list[str]:
     """A one-screen table: a line per host with its verdict and, for failures, the reason."""
     header = (
         f"{'host':<14} {'result':<11} {'kernel':<20} {'cpus':>4}  {'io_uring':<8} {'xdp':<4} "
-        "nics (rx/tx queues)"
+        "nics (rx/tx queues, the XDP mode the driver offers)"
     )
     lines = [header, "-" * len(header)]
     for host in hosts:
@@ -52,7 +54,8 @@ def preflight_table(hostvars, hosts) -> list[str]:
             continue
         result = "ok" if hv.get("preflight_ok") else "FAILED"
         nics = ", ".join(
-            f"{n['name']}[{n['driver']}] {n['rx_queues']}/{n['tx_queues']}" for n in summary["nics"]
+            f"{n['name']}[{n['driver']}] {n['rx_queues']}/{n['tx_queues']} {n.get('xdp_mode') or 'xdp ?'}"
+            for n in summary["nics"]
         )
         lines.append(
             f"{host:<14} {result:<11} {summary['kernel'] or '?':<20} {summary['cpu_count'] or '?':>4}  "

@@ -101,7 +101,11 @@ def afxdp_support(features: int) -> dict:
     zerocopy = bool(features & 8)
     native = bool(features & 2)
     mode = "zero-copy" if zerocopy else "copy (native XDP)" if native else "copy (generic XDP only)"
-    return {"xdp_features": names, "afxdp": True, "zerocopy": zerocopy, "afxdp_mode": mode}
+    # The mode an XDP program gets there: the driver runs it itself only if it declares "basic".
+    # It may still refuse at attach time (an MTU beyond its limit): the server then says why.
+    xdp_mode = "native" if features & 1 else "generic"
+    return {"xdp_features": names, "afxdp": True, "zerocopy": zerocopy, "afxdp_mode": mode,
+            "xdp_mode": xdp_mode}
 
 
 def read_features() -> tuple[dict[int, int] | None, str | None]:

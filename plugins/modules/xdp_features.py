@@ -11,6 +11,7 @@ short_description: Report each interface's XDP features and the AF_XDP mode it g
 description:
   - Dumps the kernel's C(netdev) generic netlink family (Linux 6.3 and later), which lists every
     interface of the network namespace with the XDP features its driver declares.
+  - C(xdp_mode) is the XDP mode the driver offers, C(native) (it declares C(basic)) or C(generic).
   - An AF_XDP socket works on every interface; C(afxdp_mode) says how fast, from the features -
     C(zero-copy) (the driver has C(xsk_zerocopy)), C(copy (native XDP)) (it redirects in the driver),
     or C(copy (generic XDP only)).
@@ -51,7 +52,7 @@ interfaces:
   returned: always
   type: dict
   sample: {eth0: {xdp_features: [basic, redirect, xsk_zerocopy, rx_sg], afxdp: true, zerocopy: true,
-                  afxdp_mode: zero-copy}}
+                  afxdp_mode: zero-copy, xdp_mode: native}}
 reason:
   description: Why no features were read (an older kernel has no netdev family), else null.
   returned: always

@@ -14,7 +14,7 @@ NIC = {"interfaces": {"eth0": {"driver": "veth", "numa_node": -1, "irqs": [],
 def test_summary_counts_queues_per_nic():
     s = preflight_summary(KERNEL_OK, CPU, NIC)
     assert s["nics"] == [{"name": "eth0", "driver": "veth", "rx_queues": 4, "tx_queues": 1, "irqs": 0,
-                          "numa_node": -1, "afxdp_mode": None, "zerocopy": None}]
+                          "numa_node": -1, "xdp_mode": None, "afxdp_mode": None, "zerocopy": None}]
     assert s["cpu_count"] == 4 and s["kernel"] == "6.1.0-18-amd64"
 
 
@@ -25,6 +25,18 @@ def test_summary_reports_the_afxdp_mode_per_nic_and_why_it_is_unknown():
     assert (s["nics"][0]["afxdp_mode"], s["nics"][0]["zerocopy"]) == ("copy (native XDP)", False)
     old = preflight_summary(KERNEL_OK, CPU, NIC, {"interfaces": {}, "reason": "no netdev family"})
     assert old["nics"][0]["afxdp_mode"] is None and old["xdp_features_reason"] == "no netdev family"
+
+
+def test_table_shows_the_xdp_mode_each_driver_offers():
+    two = {"interfaces": {**NIC["interfaces"], "eth1": {**NIC["interfaces"]["eth0"], "driver": "r8169"}}}
+    features = {"interfaces": {"eth0": {"xdp_mode": "native"}, "eth1": {"xdp_mode": "generic"}},
+                "reason": None}
+    summary = preflight_summary(KERNEL_OK, CPU, two, features)
+    hostvars = {"srv1": {"preflight_result": summary, "preflight_ok": True}}
+    row = preflight_table(hostvars, ["srv1"])[2]
+    assert "eth0[veth] 4/1 native, eth1[r8169] 4/1 generic" in row
+    unknown = {"srv1": {"preflight_result": preflight_summary(KERNEL_OK, CPU, NIC), "preflight_ok": True}}
+    assert "eth0[veth] 4/1 xdp ?" in preflight_table(unknown, ["srv1"])[2]
 
 
 def test_table_names_failed_and_unreachable_hosts_with_the_reason():

@@ -22,8 +22,9 @@ def test_the_afxdp_mode_follows_the_driver_bits():
     assert xf.afxdp_support(1 | 2 | 8)["afxdp_mode"] == "zero-copy"
     veth = xf.afxdp_support(1 | 2 | 32)  # what veth declares
     assert veth == {"xdp_features": ["basic", "redirect", "rx_sg"], "afxdp": True, "zerocopy": False,
-                    "afxdp_mode": "copy (native XDP)"}
-    assert xf.afxdp_support(0)["afxdp_mode"] == "copy (generic XDP only)"
+                    "afxdp_mode": "copy (native XDP)", "xdp_mode": "native"}
+    none = xf.afxdp_support(0)
+    assert (none["afxdp_mode"], none["xdp_mode"]) == ("copy (generic XDP only)", "generic")
 
 
 def test_this_kernel_lists_loopback():
