@@ -3,25 +3,35 @@
 
 from __future__ import annotations
 
+from ansible_collections.fastpath.host.plugins.module_utils.xdp_drivers import mode_by_driver
+
 
 def preflight_summary(kernel: dict, cpu: dict, nic: dict, xdp_features: dict | None = None) -> dict:
     """One compact fact per host: kernel, io_uring, XDP, CPUs and each NIC's queue counts, the XDP mode
-    its driver offers (native, generic) and AF_XDP mode (zero-copy, copy); null when the kernel could
-    not say (see xdp_features_reason)."""
+    its driver offers (native, generic) and AF_XDP mode (zero-copy, copy). Where the kernel cannot say
+    (see xdp_features_reason) the XDP mode comes from the driver's name when that is known
+    (xdp_mode_source "driver"), else it is null."""
     cpus = cpu.get("cpus", {})
     features = (xdp_features or {}).get("interfaces") or {}
     nics = []
     for name, info in sorted((nic.get("interfaces") or {}).items()):
         queues = info.get("queues") or {}
+        driver = info.get("driver") or "unknown"
+        mode = (features.get(name) or {}).get("xdp_mode")
+        source = "kernel" if mode else None
+        if mode is None and (xdp_features or {}).get("reason"):
+            mode = mode_by_driver(driver, kernel.get("release"))
+            source = "driver" if mode else None
         nics.append(
             {
                 "name": name,
-                "driver": info.get("driver") or "unknown",
+                "driver": driver,
                 "rx_queues": len(queues.get("rx") or []),
                 "tx_queues": len(queues.get("tx") or []),
                 "irqs": len(info.get("irqs") or []),
                 "numa_node": info.get("numa_node"),
-                "xdp_mode": (features.get(name) or {}).get("xdp_mode"),
+                "xdp_mode": mode,
+                "xdp_mode_source": source,
                 "afxdp_mode": (features.get(name) or {}).get("afxdp_mode"),
                 "zerocopy": (features.get(name) or {}).get("zerocopy"),
             }
@@ -54,7 +64,7 @@ def preflight_table(hostvars, hosts) -> list[str]:
             continue
         result = "ok" if hv.get("preflight_ok") else "FAILED"
         nics = ", ".join(
-            f"{n['name']}[{n['driver']}] {n['rx_queues']}/{n['tx_queues']} {n.get('xdp_mode') or 'xdp ?'}"
+            f"{n['name']}[{n['driver']}] {n['rx_queues']}/{n['tx_queues']} {_xdp_mode(n)}"
             for n in summary["nics"]
         )
         lines.append(
@@ -68,6 +78,13 @@ def preflight_table(hostvars, hosts) -> list[str]:
             if not summary["meets_min_kernel"]:
                 lines.append(f"{'':<14} kernel older than preflight_min_kernel")
     return lines
+
+
+def _xdp_mode(nic: dict) -> str:
+    if not nic.get("xdp_mode"):
+        return "xdp ?"
+    # Marked where it is known from the driver's name, not declared by the kernel.
+    return f"{nic['xdp_mode']} (by driver)" if nic.get("xdp_mode_source") == "driver" else nic["xdp_mode"]
 
 
 def _yes(probe: dict) -> str:
