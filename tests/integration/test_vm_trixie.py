@@ -1,11 +1,13 @@
 """site.yml on a Debian 13 (trixie) VM: one VM server with 4 vCPUs and a 4-queue NIC, plus the netns
-load client (Debian 12). Times on TCG are never asserted.
+load client (Debian 12); and its kernel's own declaration of virtio_net's XDP features, which
+Debian 12's kernel cannot give. Times on TCG are never asserted.
 
 Marked vm_long (`scripts/test.sh vm-long`): site.yml builds native/ inside the TCG VM, which takes
 longer than CI's VM stage has room for."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 
@@ -43,6 +45,20 @@ def test_the_vm_runs_debian_13(trixie_site):
             "cat", "/etc/debian_version"]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0 and proc.stdout.startswith("13"), proc.stdout + proc.stderr
+
+
+def test_debian_13s_kernel_declares_native_xdp_for_virtio_net(trixie_site, lab_tools):
+    # Linux 6.12 has the netdev netlink family: the mode is the driver's declaration, not the list's.
+    argv = [str(lab_tools.repo / ".venv/bin/ansible"), "-i", "inventories/lab", "srv1", "-m",
+            "fastpath.host.xdp_features", "-o"]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=lab_tools.repo, timeout=600,
+                          env={**os.environ, "ANSIBLE_CONFIG": str(lab_tools.repo / "ansible.cfg"),
+                               "FASTPATH_LAB_INSTANCE": str(lab_tools.instance)}, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(proc.stdout.split("=>", 1)[1])
+    assert result.get("reason") is None, result
+    eth0 = result["interfaces"]["eth0"]
+    assert eth0["xdp_mode"] == "native" and "basic" in eth0["xdp_features"], eth0
 
 
 def test_site_is_green_on_a_debian_13_vm(trixie_site):
