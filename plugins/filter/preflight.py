@@ -17,11 +17,10 @@ def preflight_summary(kernel: dict, cpu: dict, nic: dict, xdp_features: dict | N
     for name, info in sorted((nic.get("interfaces") or {}).items()):
         queues = info.get("queues") or {}
         driver = info.get("driver") or "unknown"
-        mode = (features.get(name) or {}).get("xdp_mode")
-        source = "kernel" if mode else None
+        declared = features.get(name) or {}  # the kernel's word, where it could give it
+        mode, source = declared.get("xdp_mode"), "kernel"
         if mode is None and (xdp_features or {}).get("reason"):
-            mode = mode_by_driver(driver, kernel.get("release"))
-            source = "driver" if mode else None
+            mode, source = mode_by_driver(driver, kernel.get("release")), "driver"
         nics.append(
             {
                 "name": name,
@@ -31,9 +30,9 @@ def preflight_summary(kernel: dict, cpu: dict, nic: dict, xdp_features: dict | N
                 "irqs": len(info.get("irqs") or []),
                 "numa_node": info.get("numa_node"),
                 "xdp_mode": mode,
-                "xdp_mode_source": source,
-                "afxdp_mode": (features.get(name) or {}).get("afxdp_mode"),
-                "zerocopy": (features.get(name) or {}).get("zerocopy"),
+                "xdp_mode_source": source if mode else None,
+                "afxdp_mode": declared.get("afxdp_mode"),
+                "zerocopy": declared.get("zerocopy"),
             }
         )
     return {

@@ -54,6 +54,17 @@ def fastpath_lab(*args: str, env: dict | None = None, timeout: float = 300) -> s
                           env={**os.environ, **(env or {})}, check=False)
 
 
+def lab_ansible(tool: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """`TOOL -i inventories/lab ARGS` (ansible, ansible-playbook...) from the clone, as the operator
+    runs it, against this test's lab instance; it must succeed."""
+    proc = subprocess.run([str(REPO / ".venv/bin" / tool), "-i", "inventories/lab", *args],
+                          capture_output=True, text=True, cwd=REPO, timeout=timeout, check=False,
+                          env={**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+                               "FASTPATH_LAB_INSTANCE": str(LAB_INSTANCE)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
 def leftovers(instance: int) -> list[str]:
     """Everything of a lab instance that still exists on the machine: namespaces, links (veths, taps,
     bridge), mounts, nspawn and QEMU processes, disks and state. Empty means the instance is fully gone."""
@@ -107,6 +118,7 @@ class LabTools:
     repo = REPO
     instance = LAB_INSTANCE
     run = staticmethod(fastpath_lab)
+    ansible = staticmethod(lab_ansible)
     leftovers = staticmethod(leftovers)
     processes_in_netns = staticmethod(processes_in_netns)
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import time
 
 import crash_probe
@@ -154,18 +153,8 @@ def test_the_vm_starts_untuned_with_irqbalance_running(fleet):
     assert fleet["view"]["cmdline isolation"] == ""
 
 
-def ansible(lab_tools, tool: str, *args: str) -> subprocess.CompletedProcess:
-    """An Ansible command line against the lab, run from the clone as an operator would."""
-    proc = subprocess.run([str(lab_tools.repo / f".venv/bin/{tool}"), "-i", "inventories/lab", *args],
-                          capture_output=True, text=True, cwd=lab_tools.repo, timeout=600,
-                          env={**os.environ, "ANSIBLE_CONFIG": str(lab_tools.repo / "ansible.cfg")},
-                          check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc
-
-
 def test_nic_info_maps_every_queue_irq_of_the_nic_to_its_queue(fleet, lab_tools):
-    proc = ansible(lab_tools, "ansible", "srv1", "-m", "fastpath.host.nic_info", "-o")
+    proc = lab_tools.ansible("ansible", "srv1", "-m", "fastpath.host.nic_info", "-o")
     irqs = json.loads(proc.stdout.split("=>", 1)[1])["interfaces"][NIC]["irqs"]
     named = {entry["name"]: entry for entry in irqs}
     for name, number in vm_host.queue_irqs(SRV1).items():
@@ -178,7 +167,7 @@ def test_nic_info_maps_every_queue_irq_of_the_nic_to_its_queue(fleet, lab_tools)
 def test_preflight_shows_native_xdp_for_virtio_net_on_a_kernel_that_cannot_say(fleet, lab_tools):
     # Debian 12's Linux 6.1 predates the netdev netlink family (6.3) that declares a driver's XDP
     # features, so the mode comes from the driver's name; deploy later attaches natively here.
-    proc = ansible(lab_tools, "ansible-playbook", "playbooks/preflight.yml")
+    proc = lab_tools.ansible("ansible-playbook", "playbooks/preflight.yml")
     row = next(line for line in proc.stdout.splitlines() if line.split()[:1] == ["srv1"])
     assert re.search(r"\bok\s+6\.1\.", row), row
     assert f"{NIC}[virtio_net] 4/4 native (by driver)" in row, row

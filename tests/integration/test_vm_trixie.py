@@ -49,12 +49,7 @@ def test_the_vm_runs_debian_13(trixie_site):
 
 def test_debian_13s_kernel_declares_native_xdp_for_virtio_net(trixie_site, lab_tools):
     # Linux 6.12 has the netdev netlink family: the mode is the driver's declaration, not the list's.
-    argv = [str(lab_tools.repo / ".venv/bin/ansible"), "-i", "inventories/lab", "srv1", "-m",
-            "fastpath.host.xdp_features", "-o"]
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=lab_tools.repo, timeout=600,
-                          env={**os.environ, "ANSIBLE_CONFIG": str(lab_tools.repo / "ansible.cfg"),
-                               "FASTPATH_LAB_INSTANCE": str(lab_tools.instance)}, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = lab_tools.ansible("ansible", "srv1", "-m", "fastpath.host.xdp_features", "-o")
     result = json.loads(proc.stdout.split("=>", 1)[1])
     assert result.get("reason") is None, result
     eth0 = result["interfaces"]["eth0"]
